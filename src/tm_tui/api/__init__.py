@@ -1,1 +1,77 @@
+"""Headless Tensormesh API layer: httpx + pydantic, never Textual (enforced by a test)."""
 
+from tm_tui.api.control_plane import ControlPlaneClient, TokenRefresher, make_control_plane_client
+from tm_tui.api.errors import (
+    APIStatusError,
+    AuthError,
+    BadRequest,
+    ConfigError,
+    Conflict,
+    LoginError,
+    NetworkError,
+    NotFound,
+    PermissionDenied,
+    ProtocolError,
+    RateLimited,
+    ServerError,
+    StreamError,
+    Timeout,
+    TmError,
+    ValidationFailed,
+)
+from tm_tui.api.inference import InferenceClient, Surface, canonical_user_id, make_inference_client
+from tm_tui.api.login import LoginSession, poll_login, refresh_tokens, start_login
+from tm_tui.api.models.inference import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    Completion,
+    CompletionRequest,
+    Message,
+    ResponseRequest,
+    ResponseResult,
+)
+from tm_tui.api.models.money import Money, format_money
+from tm_tui.api.transport import Reply, Transport, make_http_client, quote_path
+
+__all__ = [
+    "APIStatusError",
+    "AuthError",
+    "BadRequest",
+    "ChatCompletion",
+    "ChatCompletionRequest",
+    "Completion",
+    "CompletionRequest",
+    "ConfigError",
+    "Conflict",
+    "ControlPlaneClient",
+    "InferenceClient",
+    "LoginError",
+    "LoginSession",
+    "Message",
+    "Money",
+    "NetworkError",
+    "NotFound",
+    "PermissionDenied",
+    "ProtocolError",
+    "RateLimited",
+    "Reply",
+    "ResponseRequest",
+    "ResponseResult",
+    "ServerError",
+    "StreamError",
+    "Surface",
+    "Timeout",
+    "TmError",
+    "TokenRefresher",
+    "Transport",
+    "ValidationFailed",
+    "canonical_user_id",
+    "format_money",
+    "make_control_plane_client",
+    "make_http_client",
+    "make_inference_client",
+    "poll_login",
+    "quote_path",
+    "refresh_tokens",
+    "start_login",
+]

@@ -1,0 +1,70 @@
+"""Per-answer metrics: what a finished (or cut) stream measured, in the JSON form history stores."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from tm_tui.api.streaming import StreamResult
+from tm_tui.chat.cost import PricingTable, turn_cost
+from tm_tui.store.history import MessageStatus
+
+
+@dataclass(frozen=True)
+class TurnMetrics:
+    ttft_s: float | None = None
+    total_s: float | None = None
+    tokens_per_s: float | None = None
+    tokens_estimated: bool = True  # tokens/s counts chunks because the server sent no usage
+    prompt_tokens: int | None = None  # all None when usage is missing: unknown, not zero
+    completion_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost: Decimal | None = None
+    finish_reason: str | None = None
+    request_id: str | None = None
+
+    @property
+    def has_usage(self) -> bool:
+        return self.prompt_tokens is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["cost"] = None if self.cost is None else str(self.cost)  # exact, unlike a JSON float
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TurnMetrics:
+        known = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
+        if known.get("cost") is not None:
+            known["cost"] = Decimal(str(known["cost"]))
+        return cls(**known)
+
+
+def metrics_from_stream(result: StreamResult, pricing: PricingTable) -> TurnMetrics:
+    usage = result.usage
+    cost = turn_cost(result.model, usage, pricing)
+    timing = result.timing
+    return TurnMetrics(
+        ttft_s=timing.ttft,
+        total_s=timing.total,
+        tokens_per_s=timing.tokens_per_second,
+        tokens_estimated=timing.tokens_estimated,
+        prompt_tokens=None if usage is None else usage.prompt_tokens,
+        completion_tokens=None if usage is None else usage.completion_tokens,
+        cached_tokens=None if usage is None else usage.cached_tokens,
+        cost=None if cost is None else cost.total,
+        finish_reason=result.finish_reason,
+        request_id=result.request_id,
+    )
+
+
+def status_of(result: StreamResult) -> MessageStatus:
+    """How an answer ended, for the mark next to it."""
+    if result.error is not None:
+        return MessageStatus.ERROR
+    if result.stopped:
+        return MessageStatus.STOPPED
+    if result.truncated or result.finish_reason == "length":
+        return MessageStatus.TRUNCATED
+    return MessageStatus.COMPLETE

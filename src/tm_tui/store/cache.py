@@ -1,0 +1,111 @@
+"""Last-known state shown at start-up, before settings are resolved or any network call answers.
+
+One small JSON file in the data dir: the last active profile and theme and, per profile, the user's
+display name and the last model list of each surface. It holds no secret. A missing or unreadable
+file is an empty cache (it is only a hint), and writes are atomic so a crash never leaves half a file.
+
+It is read before the first frame, so it imports nothing heavy: `tm_tui.config` (pydantic) is only
+imported when saving, which happens after start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+CACHE_FILE = "cache.json"
+FORMAT_VERSION = 1
+
+ModelRecord = dict[str, Any]  # JSON object with at least an "id"
+
+
+@dataclass
+class ProfileCache:
+    display_name: str | None = None
+    models: dict[str, list[ModelRecord]] = field(default_factory=dict)  # surface -> records
+
+
+class Cache:
+    def __init__(self, path: Path, data: Mapping[str, Any] | None = None) -> None:
+        self.path = path
+        self.last_profile: str | None = None
+        self.theme: str | None = None
+        self._profiles: dict[str, ProfileCache] = {}
+        if data:
+            self._absorb(data)
+
+    @classmethod
+    def default_path(cls, env: Mapping[str, str] | None = None) -> Path:
+        # Same rule as `tm_tui.config.paths.tui_data_dir`, which cannot be imported this early:
+        # the `tm_tui.config` package pulls in pydantic (~0.2 s) when any submodule is imported.
+        override = (os.environ if env is None else env).get("TM_TUI_DATA_DIR", "").strip()
+        data_dir = Path(override).expanduser() if override else Path(platformdirs.user_data_dir("tm-tui"))
+        return data_dir / CACHE_FILE
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Cache:
+        path = path or cls.default_path()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+        return cls(path, data if isinstance(data, dict) else None)
+
+    def profile(self, name: str) -> ProfileCache:
+        return self._profiles.get(name) or ProfileCache()
+
+    def remember_display_name(self, profile: str, display_name: str | None) -> None:
+        self._profiles.setdefault(profile, ProfileCache()).display_name = display_name
+
+    def remember_models(self, profile: str, surface: str, models: list[ModelRecord]) -> None:
+        self._profiles.setdefault(profile, ProfileCache()).models[surface] = list(models)
+
+    def forget(self, profile: str) -> None:
+        self._profiles.pop(profile, None)
+        if self.last_profile == profile:
+            self.last_profile = None
+
+    def save(self) -> None:
+        """Write the cache; raises `ConfigFileError` when the data dir is not writable."""
+        from tm_tui.config.atomic import write_public
+
+        payload = {
+            "version": FORMAT_VERSION,
+            "last_profile": self.last_profile,
+            "theme": self.theme,
+            "profiles": {
+                name: {"display_name": entry.display_name, "models": entry.models}
+                for name, entry in self._profiles.items()
+            },
+        }
+        write_public(self.path, json.dumps(payload, indent=1, sort_keys=True))
+
+    def _absorb(self, data: Mapping[str, Any]) -> None:
+        # Tolerant reading: anything of the wrong shape is skipped, never raised.
+        if data.get("version") != FORMAT_VERSION:
+            return
+        last, theme = data.get("last_profile"), data.get("theme")
+        self.last_profile = last if isinstance(last, str) else None
+        self.theme = theme if isinstance(theme, str) else None
+        profiles = data.get("profiles")
+        if not isinstance(profiles, dict):
+            return
+        for name, raw in profiles.items():
+            if not isinstance(raw, dict):
+                continue
+            display = raw.get("display_name")
+            models = raw.get("models") if isinstance(raw.get("models"), dict) else {}
+            self._profiles[name] = ProfileCache(
+                display_name=display if isinstance(display, str) else None,
+                models={
+                    surface: [m for m in records if isinstance(m, dict) and isinstance(m.get("id"), str)]
+                    for surface, records in models.items()
+                    if isinstance(records, list)
+                },
+            )

@@ -1,0 +1,86 @@
+"""Show an error where it happened: what went wrong, in words, and what to do next.
+
+`describe(error)` turns any exception into an `ErrorInfo` (title, message, hint) — typed API errors
+keep their own message and hint; anything else gets a generic line and never a traceback.
+`ErrorPanel` renders one. Server-sent text is untrusted, so it is shown as plain `Text` with control
+characters neutralised (`sanitize`), never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tm_tui.api.errors import (
+    AuthError,
+    ConfigError,
+    NetworkError,
+    PermissionDenied,
+    ProtocolError,
+    RateLimited,
+    ServerError,
+    Timeout,
+    TmError,
+)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_TLS_MARKERS = ("ssl", "certificate", "tls")
+TLS_HINT = "The server's certificate is not trusted: check the URL, or pass --ca-bundle / TENSORMESH_CA_BUNDLE."
+
+# Most specific first: the first matching class names the problem.
+_TITLES: tuple[tuple[type[TmError], str], ...] = (
+    (Timeout, "Timed out"),
+    (NetworkError, "Unreachable"),
+    (AuthError, "Not authorised"),
+    (PermissionDenied, "Permission denied"),
+    (RateLimited, "Rate limited"),
+    (ServerError, "Server error"),
+    (ProtocolError, "Unexpected reply"),
+    (ConfigError, "Not configured"),
+)
+
+
+def sanitize(text: str) -> str:
+    """Replace control characters (escape sequences included) with U+FFFD; keep tabs and newlines."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    title: str
+    message: str
+    hint: str = ""
+
+
+def describe(error: BaseException) -> ErrorInfo:
+    if not isinstance(error, TmError):
+        return ErrorInfo("Unexpected error", f"{type(error).__name__}: {sanitize(str(error))[:200]}")
+    message = sanitize(str(error))
+    if isinstance(error, NetworkError) and not isinstance(error, Timeout):
+        if any(marker in error.message.lower() for marker in _TLS_MARKERS):
+            return ErrorInfo("TLS failure", message, TLS_HINT)
+    title = next((name for cls, name in _TITLES if isinstance(error, cls)), "Error")
+    return ErrorInfo(title, message, sanitize(error.hint))
+
+
+class ErrorPanel(Static):
+    """A bordered block with an error's title, message and hint."""
+
+    DEFAULT_CLASSES = "error-panel"
+
+    def __init__(self, error: BaseException | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id, markup=False)
+        self.info: ErrorInfo | None = None
+        if error is not None:
+            self.show_error(error)
+
+    def show_error(self, error: BaseException) -> None:
+        self.info = describe(error)
+        text = Text(self.info.message)
+        if self.info.hint:
+            text.append("\n→ ").append(self.info.hint, "italic")
+        self.border_title = self.info.title
+        self.update(text)
