@@ -1,9 +1,9 @@
 """`TmApp`: the shell every section plugs into.
 
 Start-up order (first paint never waits): compose the default section from what is known locally
-(flags, cache.json, the saved theme) → first frame → a worker imports the heavy layers, starts the
-demo emulator if asked, resolves settings and builds the `Session` → `ContextChanged` refreshes the
-context bar and every section's `session_changed()` loads its data.
+(flags and cache.json: last profile, theme, display name) → first frame → a thread worker imports
+the heavy layers, starts the demo emulator if asked and resolves settings → the `Session` is built
+→ `ContextChanged` refreshes the context bar and every section's `session_changed()` loads data.
 
 Sections are Textual modes (one screen stack each), created on first visit from `screens.sections`.
 """
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -26,26 +28,34 @@ from textual.screen import Screen
 from textual.worker import WorkerFailed
 
 from tm_tui.cli import LaunchOptions
-from tm_tui.config.paths import TUI_CONFIG_FILE, tui_config_dir, tui_data_dir
-from tm_tui.config.readers import load_toml
 from tm_tui.screens.sections import SECTIONS, SectionCommands, default_section
+from tm_tui.session import AppContext, Session
 from tm_tui.store.cache import Cache
-from tm_tui.widgets.context_bar import AppContext, ContextChanged, LoginState
+from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.error_panel import describe
 
 if TYPE_CHECKING:
-    from tm_tui.session import Session
+    from tm_tui.config import ResolvedSettings
 
 # Benchmark hook: write the wall-clock time of the first frame to this file, then exit.
 FIRST_PAINT_ENV = "TM_TUI_FIRST_PAINT_FILE"
 ERROR_LOG = "errors.log"
+HERE = Path(__file__).parent
 
 log = logging.getLogger(__name__)
 
 
 class TmApp(App[None]):
     TITLE = "tm-tui"
-    CSS_PATH: ClassVar = ["app.tcss", "widgets/context_bar.tcss", "widgets/error_panel.tcss"]
+    # Absolute, so subclasses defined elsewhere (tests, scripts) still find the files. The first
+    # section's own stylesheet is read here too: loaded later, it would make Textual parse every
+    # stylesheet a second time before the first frame.
+    CSS_PATH: ClassVar = [
+        HERE / "app.tcss",
+        HERE / "widgets/context_bar.tcss",
+        HERE / "widgets/error_panel.tcss",
+        *default_section().css_paths(),
+    ]
     COMMANDS = App.COMMANDS | {SectionCommands}
     MODES: ClassVar = {s.id: s.make_screen for s in SECTIONS}
     DEFAULT_MODE: ClassVar[str] = default_section().id
@@ -77,32 +87,21 @@ class TmApp(App[None]):
         self.cache = Cache.load(Cache.default_path(self.env))
         self._resources = ExitStack()  # the demo emulator, closed on exit
         self.set_reactive(TmApp.context, self._initial_context())
-        theme = self._saved_theme()
-        if theme in self.available_themes:
-            self.theme = theme
+        if self.cache.theme in self.available_themes:
+            self.theme = self.cache.theme
 
     # -- start-up --------------------------------------------------------------------------------
     def _initial_context(self) -> AppContext:
         """What the context bar shows before settings are resolved: flags, then the cache."""
         opts = self.options
         profile = "demo" if opts.demo else opts.profile or self.cache.last_profile or "default"
-        surface = (opts.surface or "serverless").replace("-", "_")
         return AppContext(
             profile=profile,
-            surface=surface,
+            surface=(opts.surface or "serverless").replace("-", "_"),
             model=opts.model,
             display_name=self.cache.profile(profile).display_name,
             demo=opts.demo,
         )
-
-    def _saved_theme(self) -> str | None:
-        # A plain TOML read: the full settings model (pydantic) loads only after the first frame.
-        try:
-            ui = (load_toml(tui_config_dir(self.env) / TUI_CONFIG_FILE) or {}).get("ui")
-        except Exception:  # a broken file is reported once settings are resolved
-            return None
-        theme = ui.get("theme") if isinstance(ui, dict) else None
-        return theme if isinstance(theme, str) else None
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, lambda theme: self._remember_theme(theme.name))
@@ -117,38 +116,38 @@ class TmApp(App[None]):
             return
         self.start_session()
 
-    @work(thread=True, exclusive=True, group="session", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="session")
     def start_session(self) -> None:
-        # In a thread: the imports, the emulator start and the file reads never block the UI.
-        from tm_tui.session import build_session_settings
+        # A thread: the imports, the emulator start-up and the file reads never block the UI.
+        from tm_tui.config import ConfigFileError, ProfileStore
+        from tm_tui.session import resolve_launch_settings
 
+        settings = resolve_launch_settings(self.options, self.env, self._resources)
         try:
-            settings = build_session_settings(self.options, self.env, self._resources)
-        except Exception as error:
-            self.call_from_thread(self.report_error, error)
-            return
-        self.call_from_thread(self._install_session, settings)
+            theme = ProfileStore(settings.tui_config_dir).ui_prefs().theme
+        except ConfigFileError:  # already among the settings problems
+            theme = None
+        self.call_from_thread(self._install_session, settings, theme)
 
-    async def _install_session(self, settings: object) -> None:
-        from tm_tui.session import Session
-
-        session = Session(settings, env=self.env)  # type: ignore[arg-type]
-        for problem in session.problems:
-            self.notify(problem, title="Settings problem", severity="warning", timeout=15, markup=False)
+    def _install_session(self, settings: ResolvedSettings, theme: str | None) -> None:
+        session = Session(settings, options=self.options, env=self.env)
         self.session = session
+        self.show_problems(session)
+        if theme and theme != self.theme and theme in self.available_themes:
+            self.theme = theme  # the settings file wins over the cache's hint
         self.post_message(ContextChanged())
         self.check_login()
 
-    @work(exclusive=True, group="login", exit_on_error=False)
+    def show_problems(self, session: Session) -> None:
+        for problem in session.problems:
+            self.notify(problem, title="Settings problem", severity="warning", timeout=15, markup=False)
+
+    @work(exclusive=True, group="login")
     async def check_login(self) -> None:
         """Ask the control plane who we are: it fills the login state and the display name."""
-        session = self.session
-        if session is None:
-            return
-        await session.check_login()
-        if session.display_name:
-            self.cache.remember_display_name(session.profile_name, session.display_name)
-        self.post_message(ContextChanged())
+        if self.session is not None:
+            await self.session.check_login()
+            self.post_message(ContextChanged())
 
     # -- context: the one writer -----------------------------------------------------------------
     def on_context_changed(self, message: ContextChanged) -> None:
@@ -156,19 +155,19 @@ class TmApp(App[None]):
         session = self.session
         if session is None:
             return
-        self.context = AppContext(
-            profile=session.profile_name,
-            surface=session.surface,
-            model=session.model(session.surface),
-            login=session.login_state,
-            display_name=session.display_name or self.cache.profile(session.profile_name).display_name,
-            demo=session.demo,
-            generation=session.generation,
-        )
-        self.cache.last_profile = session.profile_name
-        self.save_cache()
+        context = session.context()
+        cached = self.cache.profile(context.profile)
+        if context.display_name is None and cached.display_name:
+            context = AppContext(**{**vars(context), "display_name": cached.display_name})
+        self.context = context
+        if self.cache.last_profile != context.profile or (
+            session.display_name and session.display_name != cached.display_name
+        ):
+            self.cache.last_profile = context.profile
+            self.cache.remember_display_name(context.profile, session.display_name or cached.display_name)
+            self.save_cache()
 
-    @work(thread=True, group="cache", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="cache")
     def save_cache(self) -> None:
         self.cache.save()
 
@@ -183,22 +182,25 @@ class TmApp(App[None]):
             self.push_screen(HelpScreen.for_screen(self.screen))
 
     async def action_quit(self) -> None:
-        # Instant: nothing is awaited; clients and the emulator are closed on unmount.
+        # Instant: nothing is awaited here; the clients and the emulator close on unmount.
         self.exit()
 
     async def on_unmount(self) -> None:
         if self.session is not None:
-            await self.session.aclose()
-        self._resources.close()
+            await self.session.aclose()  # closes idle sockets only: no network round trip
+        # Stopping the emulator may wait for open streams; never make quitting wait for it.
+        threading.Thread(target=self._resources.close, name="tm-tui-cleanup", daemon=True).start()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "List every key of this screen and of the app", self.action_help)
-        # Every binding of the current screen (and its widgets) becomes a palette command too.
+        # Every binding of the current screen and its widgets is a palette command too.
+        seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            if active.node is self or not binding.description or not active.enabled:
+            if active.node is self or not binding.description or binding.action in seen:
                 continue
+            seen.add(binding.action)
             yield SystemCommand(
                 binding.description,
                 binding.tooltip or f"{binding.description} ({self.get_key_display(binding)})",
@@ -207,42 +209,46 @@ class TmApp(App[None]):
 
     # -- theme -----------------------------------------------------------------------------------
     def _remember_theme(self, name: str) -> None:
-        self._save_theme(name)
+        if name != self.cache.theme:
+            self.cache.theme = name
+            self.save_cache()
+            self._save_theme(name)
 
-    @work(thread=True, exclusive=True, group="theme", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="theme")
     def _save_theme(self, name: str) -> None:
-        from tm_tui.config.profile_store import ProfileStore
+        from tm_tui.config import ProfileStore, paths
 
-        try:
-            ProfileStore(tui_config_dir(self.env)).set_ui_prefs(theme=name)
-        except Exception as error:
-            self.call_from_thread(self.report_error, error)
+        ProfileStore(paths.tui_config_dir(self.env)).set_ui_prefs(theme=name)
 
     # -- errors ----------------------------------------------------------------------------------
     def report_error(self, error: BaseException) -> None:
         """Show any error readably; unexpected ones also go to errors.log with their traceback."""
         info = describe(error)
-        from tm_tui.api.errors import TmError
+        message = f"{info.message}\n{info.hint}" if info.hint else info.message
+        if not info.expected:
+            path = self._log_unexpected(error)
+            message += f"\nDetails are in {path}." if path else ""
+        self.notify(message, title=info.title, severity="error", timeout=8, markup=False)
 
-        if not isinstance(error, TmError | OSError):
-            self._log_unexpected(error)
-            info_message = f"{info.message}\nDetails were written to {tui_data_dir(self.env) / ERROR_LOG}."
-        else:
-            info_message = f"{info.message}\n{info.hint}" if info.hint else info.message
-        self.notify(info_message, title=info.title, severity="error", timeout=8, markup=False)
+    def error_log_path(self) -> Path:
+        from tm_tui.config import paths
 
-    def _log_unexpected(self, error: BaseException) -> None:
+        return paths.tui_data_dir(self.env) / ERROR_LOG
+
+    def _log_unexpected(self, error: BaseException) -> Path | None:
         try:
-            path = tui_data_dir(self.env) / ERROR_LOG
+            path = self.error_log_path()
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(time.strftime("%Y-%m-%d %H:%M:%S ") + "".join(traceback.format_exception(error)))
         except OSError:
             log.exception("could not write the error log")
+            return None
+        return path
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual has no public hook for failed workers: by default any worker error exits the app.
-        # Worker failures become readable messages instead; everything else keeps Textual's behaviour.
+        # Worker failures become readable messages instead; anything else keeps Textual's behaviour.
         if isinstance(error, WorkerFailed):
             self.report_error(error.error)
             return

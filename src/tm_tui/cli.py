@@ -93,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         usage="tm-tui [options]\n       tm-tui emulator [emulator options]",
     )
     parser.add_argument("--version", action="version", version=f"tm-tui {__version__}")
-    parser.add_argument("--demo", action="store_true", help="start the built-in emulator and use a demo profile")
+    parser.add_argument(
+        "--demo", action="store_true", help="start the built-in emulator and use a demo profile"
+    )
     parser.add_argument("--profile", metavar="NAME", help="tm-tui profile to use (see Settings)")
     parser.add_argument("--surface", choices=SURFACES, help="inference surface to start on")
     parser.add_argument("--model", metavar="NAME", help="model to start with on that surface")
@@ -102,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     urls.add_argument("--on-demand-url", metavar="URL", help="on-demand (gateway) inference base URL")
     urls.add_argument("--control-plane-url", metavar="URL", help="control-plane base URL")
     urls.add_argument("--user-id", metavar="UUID", help="X-User-Id sent on on-demand calls")
-    urls.add_argument("--provider", metavar="NAME", help="on-demand gateway provider: nebius, lambda or yotta")
+    urls.add_argument(
+        "--provider", metavar="NAME", help="on-demand gateway provider: nebius, lambda or yotta"
+    )
     net = parser.add_argument_group("transport")
     net.add_argument("--timeout", metavar="SECONDS", type=_positive_float, help="request timeout")
     net.add_argument("--ca-bundle", metavar="PATH", help="PEM bundle to trust for TLS")

@@ -70,7 +70,12 @@ def test_split_inside_multibyte_character_and_inside_crlf() -> None:
     raw = "data: café ☕ 😀\r\n\r\n".encode()
     emoji_start = raw.index("😀".encode())
     crlf = raw.index(b"\r\n")
-    chunks = [raw[: emoji_start + 1], raw[emoji_start + 1 : crlf + 1], raw[crlf + 1 : crlf + 3], raw[crlf + 3 :]]
+    chunks = [
+        raw[: emoji_start + 1],
+        raw[emoji_start + 1 : crlf + 1],
+        raw[crlf + 1 : crlf + 3],
+        raw[crlf + 3 :],
+    ]
     assert b"".join(chunks) == raw
     assert datas(decode(*chunks)) == ["café ☕ 😀"]
 
@@ -81,7 +86,10 @@ def test_cr_at_chunk_end_is_not_a_blank_line_when_lf_follows() -> None:
 
 
 def test_invalid_utf8_becomes_replacement_characters() -> None:
-    assert datas(decode(b"data: ok \xff\xfe end\n\ndata: cut \xe2\x82")) == ["ok \ufffd\ufffd end", "cut \ufffd"]
+    assert datas(decode(b"data: ok \xff\xfe end\n\ndata: cut \xe2\x82")) == [
+        "ok \ufffd\ufffd end",
+        "cut \ufffd",
+    ]
 
 
 def test_leading_byte_order_mark_is_dropped() -> None:
@@ -148,7 +156,7 @@ def test_arbitrary_bytes_never_crash_and_split_does_not_matter(raw: bytes, cuts:
 
 
 async def test_aiter_sse_reads_a_streamed_response() -> None:
-    chunks = [b"data: {\"a\"", b": 1}\r", b"\n\r\n: ping\n\nda", b"ta: [DONE]"]
+    chunks = [b'data: {"a"', b": 1}\r", b"\n\r\n: ping\n\nda", b"ta: [DONE]"]
 
     async def body():
         for chunk in chunks:

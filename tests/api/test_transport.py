@@ -11,6 +11,7 @@ import certifi
 import httpx
 import pytest
 
+from tests.api.helpers import CP, example, example_text
 from tm_tui.api import errors
 from tm_tui.api.transport import (
     Reply,
@@ -21,7 +22,6 @@ from tm_tui.api.transport import (
     parse_retry_after,
     quote_path,
 )
-from tests.api.conftest import CP, example, example_text
 
 TOKEN = "secret-token-123"
 
@@ -127,7 +127,9 @@ STATUS_CASES = [
 
 
 @pytest.mark.parametrize(("status", "body_file", "kind", "text"), STATUS_CASES)
-async def test_status_maps_to_typed_error_with_message_and_request_id(router, http, status, body_file, kind, text):
+async def test_status_maps_to_typed_error_with_message_and_request_id(
+    router, http, status, body_file, kind, text
+):
     body = example(body_file) if body_file else {"error": {"message": "key already exists", "type": "x"}}
     router.post(f"{CP}/x").respond(status, json=body, headers={"x-request-id": "req-9"})
     with pytest.raises(kind) as caught:
@@ -140,7 +142,9 @@ async def test_status_maps_to_typed_error_with_message_and_request_id(router, ht
 
 
 async def test_429_example_gives_rate_limited_with_retry_after(router, http):
-    router.post(f"{CP}/v1/chat/completions").mock(return_value=http_reply(example_text("errors/inference_429.http.txt")))
+    router.post(f"{CP}/v1/chat/completions").mock(
+        return_value=http_reply(example_text("errors/inference_429.http.txt"))
+    )
     with pytest.raises(errors.RateLimited) as caught:
         await Transport(http, CP).request("POST", "/v1/chat/completions", json={})
     err = caught.value
@@ -149,10 +153,14 @@ async def test_429_example_gives_rate_limited_with_retry_after(router, http):
     assert err.message == "Rate limit exceeded. Retry later."
 
 
-HTML_502 = """<!DOCTYPE html><html><head><title>502 Bad Gateway</title>
+HTML_502 = (
+    """<!DOCTYPE html><html><head><title>502 Bad Gateway</title>
 <style>body { font-family: sans-serif; }</style></head>
 <body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.25.3</center>
-<script>var tracking = "x".repeat(9999);</script>""" + "<p>filler</p>" * 2000 + "</body></html>"
+<script>var tracking = "x".repeat(9999);</script>"""
+    + "<p>filler</p>" * 2000
+    + "</body></html>"
+)
 
 
 async def test_html_502_becomes_a_short_message(router, http):
@@ -163,7 +171,11 @@ async def test_html_502_becomes_a_short_message(router, http):
 
 
 async def test_untitled_html_is_stripped_and_cut(router, http):
-    page = "<html><body><script>secret()</script><h1>Oops &amp; sorry</h1>" + "<p>word</p>" * 500 + "</body></html>"
+    page = (
+        "<html><body><script>secret()</script><h1>Oops &amp; sorry</h1>"
+        + "<p>word</p>" * 500
+        + "</body></html>"
+    )
     router.get(f"{CP}/x").respond(500, text=page)
     with pytest.raises(errors.ServerError) as caught:
         await Transport(http, CP).request("GET", "/x")
@@ -214,7 +226,11 @@ def test_parse_retry_after_numbers_dates_and_junk():
     assert parse_retry_after(in_3s, now=now) == 3.0
     assert parse_retry_after("Sun, 01 Mar 2026 11:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("Sun, 01 Mar 2026 13:00:00 GMT", now=now) == 8.0
-    assert parse_retry_after("soon") is None and parse_retry_after(None) is None and parse_retry_after("nan") is None
+    assert (
+        parse_retry_after("soon") is None
+        and parse_retry_after(None) is None
+        and parse_retry_after("nan") is None
+    )
 
 
 async def test_get_retries_5xx_with_exponential_backoff(router, transport, sleep):
@@ -254,7 +270,9 @@ async def test_last_failure_is_raised_after_all_retries(router, http, sleep):
 
 @pytest.mark.parametrize("method", ["PUT", "HEAD", "OPTIONS"])
 async def test_other_idempotent_methods_are_retried(router, http, sleep, method):
-    route = router.route(method=method, url=f"{CP}/x").mock(side_effect=[httpx.Response(504), httpx.Response(200)])
+    route = router.route(method=method, url=f"{CP}/x").mock(
+        side_effect=[httpx.Response(504), httpx.Response(200)]
+    )
     await Transport(http, CP, max_retries=1, sleep=sleep).request(method, "/x")
     assert route.call_count == 2
 
@@ -295,7 +313,9 @@ async def test_network_errors_always_use_backoff_and_recover(router, transport, 
     assert sleep.delays == [0.5]
 
 
-@pytest.mark.parametrize("exc", [httpx.ReadTimeout("slow"), httpx.ConnectTimeout("slow"), httpx.PoolTimeout("x")])
+@pytest.mark.parametrize(
+    "exc", [httpx.ReadTimeout("slow"), httpx.ConnectTimeout("slow"), httpx.PoolTimeout("x")]
+)
 async def test_timeouts_raise_timeout(router, http, exc):
     router.post(f"{CP}/x").mock(side_effect=exc)
     with pytest.raises(errors.Timeout) as caught:
@@ -332,7 +352,9 @@ def test_wrapper_keys_are_mandatory(data, problem):
 def test_wrong_item_shape_names_the_field():
     from tm_tui.api.models.inference import ModelCard
 
-    reply = Reply(data={"data": [{"id": "a"}, {"object": "model"}]}, request_id=None, latency_s=0.0, status=200)
+    reply = Reply(
+        data={"data": [{"id": "a"}, {"object": "model"}]}, request_id=None, latency_s=0.0, status=200
+    )
     with pytest.raises(errors.ProtocolError, match=r"data\[1\]\.id: Field required"):
         reply.wrapped_list("data", ModelCard)
 
@@ -389,7 +411,11 @@ async def test_stream_error_status_raises_typed_error_and_is_not_retried(router,
     with pytest.raises(errors.RateLimited) as caught:
         async with transport.stream("POST", "/s", json={}):
             pytest.fail("the body must not run on an error status")
-    assert (caught.value.message, caught.value.retry_after, caught.value.request_id) == ("slow down", 1.0, "rq")
+    assert (caught.value.message, caught.value.retry_after, caught.value.request_id) == (
+        "slow down",
+        1.0,
+        "rq",
+    )
     assert route.call_count == 1 and sleep.delays == []
 
 

@@ -3,33 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-
-@dataclass
-class Dirs:
-    home: Path
-    tm: Path  # TM_CONFIG_HOME
-    tui: Path  # TM_TUI_CONFIG_DIR
-
-    @property
-    def tm_config(self) -> Path:
-        return self.tm / "config.toml"
-
-    @property
-    def tm_auth(self) -> Path:
-        return self.tm / "auth.json"
-
-    @property
-    def tui_config(self) -> Path:
-        return self.tui / "config.toml"
-
-    @property
-    def credentials(self) -> Path:
-        return self.tui / "credentials.json"
+from tests.config.helpers import Dirs
 
 
 @pytest.fixture
@@ -45,9 +23,3 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Dirs:
     monkeypatch.setenv("TM_TUI_DATA_DIR", str(tmp_path / "tui-data"))
     monkeypatch.setenv("TM_TUI_CACHE_DIR", str(tmp_path / "tui-cache"))
     return result
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path

@@ -27,4 +27,7 @@ def test_tm_root_is_literally_home_dot_config_ignoring_xdg(tmp_path: Path) -> No
 def test_tm_config_home_overrides_root_with_tilde_expanded(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     assert paths.tm_cli_config_path({"TM_CONFIG_HOME": "~/tmroot"}) == tmp_path / "tmroot" / "config.toml"
-    assert paths.tm_cli_home({"TM_CONFIG_HOME": " ", "HOME": str(tmp_path)}) == tmp_path / ".config" / "tensormesh"
+    assert (
+        paths.tm_cli_home({"TM_CONFIG_HOME": " ", "HOME": str(tmp_path)})
+        == tmp_path / ".config" / "tensormesh"
+    )

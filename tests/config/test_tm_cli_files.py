@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.config.conftest import Dirs, write
+from tests.config.helpers import Dirs, write
 from tm_tui.config.errors import ConfigFileError
 from tm_tui.config.tm_cli_files import (
     delete_tm_auth,
@@ -31,7 +31,9 @@ def test_reads_the_reference_example(tmp_path: Path) -> None:
     assert config.timeout_seconds == 30.0 and config.max_retries == 0
     assert config.ca_bundle == "~/.config/tensormesh/ca-bundle.pem"
     # [overrides] wins over [managed] key by key
-    assert config.gateway_api_key is not None and config.gateway_api_key.reveal() == "tmk_live_5e6f7a8b9c0d1e2f"
+    assert (
+        config.gateway_api_key is not None and config.gateway_api_key.reveal() == "tmk_live_5e6f7a8b9c0d1e2f"
+    )
     assert config.sections["gateway_api_key"] == "overrides"
     assert config.gateway_provider == "nebius" and config.sections["gateway_provider"] == "managed"
     assert config.gateway_user_id == "3f8e2a4c-1b2d-4e5f-8a9b-0c1d2e3f4a5b"
@@ -202,11 +204,15 @@ def test_overrides_edit_keeps_comments_and_other_content(tmp_path: Path) -> None
 
 
 def test_overrides_table_is_added_when_missing_and_file_created_when_absent(tmp_path: Path) -> None:
-    path = write(tmp_path / "config.toml", "# mine\nmax_retries = 2\n[managed]\ngateway_provider = 'lambda'\n")
+    path = write(
+        tmp_path / "config.toml", "# mine\nmax_retries = 2\n[managed]\ngateway_provider = 'lambda'\n"
+    )
     write_tm_overrides(path, {"gateway_provider": "yotta"})
     assert path.read_text().startswith("# mine\n")
     data = tomllib.loads(path.read_text())
-    assert data["overrides"] == {"gateway_provider": "yotta"} and data["managed"]["gateway_provider"] == "lambda"
+    assert (
+        data["overrides"] == {"gateway_provider": "yotta"} and data["managed"]["gateway_provider"] == "lambda"
+    )
 
     fresh = tmp_path / "new" / "config.toml"
     write_tm_overrides(fresh, {"gateway_api_key": 'quote"and\\slash'})

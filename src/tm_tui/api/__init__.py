@@ -31,6 +31,17 @@ from tm_tui.api.models.inference import (
     ResponseResult,
 )
 from tm_tui.api.models.money import Money, format_money
+from tm_tui.api.streaming import (
+    ChatStream,
+    CompletionStream,
+    ReasoningDelta,
+    ResponseStream,
+    StreamEvent,
+    StreamResult,
+    TextDelta,
+    ToolCallDelta,
+    UsageReport,
+)
 from tm_tui.api.transport import Reply, Transport, make_http_client, quote_path
 
 __all__ = [
@@ -39,8 +50,10 @@ __all__ = [
     "BadRequest",
     "ChatCompletion",
     "ChatCompletionRequest",
+    "ChatStream",
     "Completion",
     "CompletionRequest",
+    "CompletionStream",
     "ConfigError",
     "Conflict",
     "ControlPlaneClient",
@@ -54,16 +67,23 @@ __all__ = [
     "PermissionDenied",
     "ProtocolError",
     "RateLimited",
+    "ReasoningDelta",
     "Reply",
     "ResponseRequest",
     "ResponseResult",
+    "ResponseStream",
     "ServerError",
     "StreamError",
+    "StreamEvent",
+    "StreamResult",
     "Surface",
+    "TextDelta",
     "Timeout",
     "TmError",
     "TokenRefresher",
+    "ToolCallDelta",
     "Transport",
+    "UsageReport",
     "ValidationFailed",
     "canonical_user_id",
     "format_money",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Literal
 
 import httpx
 
@@ -25,10 +26,8 @@ from tm_tui.api.models.inference import (
     Traced,
     Version,
 )
+from tm_tui.api.streaming import ChatStream, CompletionStream, ResponseStream
 from tm_tui.api.transport import DEFAULT_STREAM_IDLE_TIMEOUT_S, DEFAULT_TIMEOUT_S, Reply, Sleep, Transport
-
-if TYPE_CHECKING:
-    from tm_tui.api.streaming import ChatStream, CompletionStream, ResponseStream
 
 Surface = Literal["serverless", "on_demand"]
 
@@ -80,13 +79,26 @@ class InferenceClient:
     def _headers(self) -> dict[str, str]:
         return {"X-User-Id": self.user_id} if self.user_id else {}
 
+    def _add_hint(self, exc: APIStatusError) -> None:
+        hint = _HINTS.get((self.surface, type(exc)))
+        if hint:
+            exc.hint = hint
+
     async def _call(self, method: str, path: str, json: Any = None) -> Reply:
         try:
             return await self.transport.request(method, path, json=json, headers=self._headers())
         except APIStatusError as exc:
-            hint = _HINTS.get((self.surface, type(exc)))
-            if hint:
-                exc.hint = hint
+            self._add_hint(exc)
+            raise
+
+    @asynccontextmanager
+    async def _open_stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[httpx.Response]:
+        """`Transport.stream` with this surface's headers and error hints (the streams' opener)."""
+        try:
+            async with self.transport.stream("POST", path, json=body, headers=self._headers()) as response:
+                yield response
+        except APIStatusError as exc:
+            self._add_hint(exc)
             raise
 
     async def _fetch[T: Traced](self, method: str, path: str, cls: type[T], json: Any = None) -> T:
@@ -109,27 +121,16 @@ class InferenceClient:
     # --- streaming (decoded by tm_tui.api.streaming) ---------------------------------------
 
     def stream_chat(self, request: ChatCompletionRequest) -> ChatStream:
-        from tm_tui.api.streaming import ChatStream
-
         body = _body(request, stream=True)
         body.setdefault("stream_options", {"include_usage": True})
-        opener = self.transport.stream("POST", "/v1/chat/completions", json=body, headers=self._headers())
-        return ChatStream(opener, model=request.model)
+        return ChatStream(self._open_stream("/v1/chat/completions", body), model=request.model)
 
     def stream_completion(self, request: CompletionRequest) -> CompletionStream:
-        from tm_tui.api.streaming import CompletionStream
-
-        opener = self.transport.stream(
-            "POST", "/v1/completions", json=_body(request, stream=True), headers=self._headers()
-        )
+        opener = self._open_stream("/v1/completions", _body(request, stream=True))
         return CompletionStream(opener, model=request.model)
 
     def stream_response(self, request: ResponseRequest) -> ResponseStream:
-        from tm_tui.api.streaming import ResponseStream
-
-        opener = self.transport.stream(
-            "POST", "/v1/responses", json=_body(request, stream=True), headers=self._headers()
-        )
+        opener = self._open_stream("/v1/responses", _body(request, stream=True))
         return ResponseStream(opener, model=request.model)
 
     # --- models, tokenizer, status ------------------------------------------------------------

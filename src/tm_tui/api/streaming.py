@@ -331,6 +331,19 @@ async def _next_or_none(payloads: AsyncGenerator[str, None]) -> str | None:
     return await anext(payloads, None)
 
 
+def _failure(message: str, *, hint: str, body: object = None) -> StreamError:
+    # partial text and request id are filled in by _finish, when they are final
+    return StreamError(message, hint=hint, body=body)
+
+
+def _server_failure(value: Any) -> StreamError:
+    return _failure(
+        _server_message(value),
+        hint="The server stopped the answer part-way; the text so far is kept.",
+        body=value,
+    )
+
+
 def _cancelling() -> bool:
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
@@ -446,17 +459,6 @@ class _InferenceStream:
 
     # -- helpers for subclasses
 
-    def _error(self, message: str, *, hint: str, body: object = None) -> StreamError:
-        # partial text and request id are filled in by _finish, when they are final
-        return StreamError(message, hint=hint, body=body)
-
-    def _server_error(self, value: Any) -> StreamError:
-        return self._error(
-            _server_message(value),
-            hint="The server stopped the answer part-way; the text so far is kept.",
-            body=value,
-        )
-
     def _note_identity(self, response_id: str | None, model: str | None) -> None:
         self._response_id = self._response_id or response_id
         if model:
@@ -493,14 +495,14 @@ class _InferenceStream:
         except (httpx.TimeoutException, Timeout) as exc:
             if self._stop_requested:
                 return _STOPPED
-            raise self._error(
+            raise _failure(
                 "stream idle timeout: the server sent nothing for too long",
                 hint="The server went quiet; retry, or raise the stream idle timeout.",
             ) from exc
         except (httpx.RequestError, NetworkError) as exc:
             if self._stop_requested:
                 return _STOPPED
-            raise self._error(
+            raise _failure(
                 "connection lost mid-stream",
                 hint="The connection dropped part-way; the text so far is kept. Retry for the full answer.",
             ) from exc
@@ -511,23 +513,23 @@ class _InferenceStream:
         try:
             payload = json.loads(data)
         except ValueError as exc:
-            raise self._error(
+            raise _failure(
                 "the server sent a stream event that is not JSON",
                 hint="The server sent an unexpected reply.",
                 body=data[:_SERVER_MESSAGE_LIMIT],
             ) from exc
         if not isinstance(payload, dict):
-            raise self._error(
+            raise _failure(
                 "the server sent a stream event that is not a JSON object",
                 hint="The server sent an unexpected reply.",
                 body=payload,
             )
         if payload.get("error") is not None:
-            raise self._server_error(payload["error"])
+            raise _server_failure(payload["error"])
         try:
             events = self._on_payload(payload)
         except ValidationError as exc:
-            raise self._error(
+            raise _failure(
                 "the server sent a stream event of an unexpected shape",
                 hint="The server sent an unexpected reply.",
                 body=payload,
@@ -557,7 +559,7 @@ class _InferenceStream:
             self._accumulate(event)
         self._timer.stop()
         self._stopped = stopped and error is None
-        self._truncated = not (stopped or error or self._done_seen or self._finish_reason)
+        self._truncated = not (stopped or error is not None or self._done_seen or self._finish_reason)
         if error is not None:
             error.partial_text = self._text_so_far()
             error.partial_reasoning = self._reasoning_so_far()
@@ -589,7 +591,7 @@ class ChatStream(_InferenceStream):
         chunk = ChatCompletionChunk.model_validate(payload)
         self._note_identity(chunk.id, chunk.model)
         events: list[StreamEvent] = []
-        for choice in chunk.choices:
+        for choice in chunk.choices or []:
             if choice.index != 0:
                 continue
             delta = choice.changes
@@ -628,7 +630,7 @@ class CompletionStream(_InferenceStream):
         chunk = CompletionChunk.model_validate(payload)
         self._note_identity(chunk.id, chunk.model)
         events: list[StreamEvent] = []
-        for choice in chunk.choices:
+        for choice in chunk.choices or []:
             if choice.index != 0:
                 continue
             if choice.text:
@@ -657,12 +659,12 @@ class ResponseStream(_InferenceStream):
         event = ResponsesStreamEvent.model_validate(payload)
         kind = event.type or ""
         if kind == "error":
-            raise self._server_error(event.message if event.message is not None else payload)
+            raise _server_failure(event.message if event.message is not None else payload)
         events: list[StreamEvent] = []
         usage = None
         if (response := event.response) is not None:
             if kind == "response.failed":
-                raise self._server_error(response.error or "the response failed")
+                raise _server_failure(response.error or "the response failed")
             self._note_identity(response.id, response.model)
             usage = response.usage
             if kind in self._ENDED:

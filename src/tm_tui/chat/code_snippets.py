@@ -1,4 +1,4 @@
-""""View code": the exact last request as curl, as Python with the `tensormesh` SDK, and as Python
+""" "View code": the exact last request as curl, as Python with the `tensormesh` SDK, and as Python
 with the `openai` package.
 
 The inference key is written as a reference to `$TENSORMESH_INFERENCE_API_KEY` unless the user asks
@@ -25,29 +25,123 @@ Route = Literal["/v1/chat/completions", "/v1/completions", "/v1/responses"]
 # Body keys each library takes as named arguments; anything else travels in `extra_body`.
 _SDK_ARGS: dict[str, frozenset[str]] = {
     "/v1/chat/completions": frozenset(
-        "model messages temperature top_p max_tokens max_completion_tokens n stop top_k min_p typical_p seed"
-        " repetition_penalty mirostat_target mirostat_lr stream stream_options response_format tools"
-        " tool_choice parallel_tool_calls presence_penalty frequency_penalty logprobs top_logprobs logit_bias"
-        " user metadata prompt_truncate_len context_length_exceeded_behavior return_token_ids"
-        " prompt_cache_isolation_key raw_output perf_metrics_in_response echo echo_last ignore_eos speculation"
-        " prediction reasoning_effort reasoning_history thinking functions function_call".split()
+        [
+            "model",
+            "messages",
+            "temperature",
+            "top_p",
+            "max_tokens",
+            "max_completion_tokens",
+            "n",
+            "stop",
+            "top_k",
+            "min_p",
+            "typical_p",
+            "seed",
+            "repetition_penalty",
+            "mirostat_target",
+            "mirostat_lr",
+            "stream",
+            "stream_options",
+            "response_format",
+            "tools",
+            "tool_choice",
+            "parallel_tool_calls",
+            "presence_penalty",
+            "frequency_penalty",
+            "logprobs",
+            "top_logprobs",
+            "logit_bias",
+            "user",
+            "metadata",
+            "prompt_truncate_len",
+            "context_length_exceeded_behavior",
+            "return_token_ids",
+            "prompt_cache_isolation_key",
+            "raw_output",
+            "perf_metrics_in_response",
+            "echo",
+            "echo_last",
+            "ignore_eos",
+            "speculation",
+            "prediction",
+            "reasoning_effort",
+            "reasoning_history",
+            "thinking",
+            "functions",
+            "function_call",
+        ]
     ),
     "/v1/completions": frozenset({"model", "prompt", "max_tokens", "stream", "temperature"}),
     "/v1/responses": frozenset({"model", "input", "max_output_tokens", "stream"}),
 }
 _OPENAI_ARGS: dict[str, frozenset[str]] = {
     "/v1/chat/completions": frozenset(
-        "model messages temperature top_p max_tokens max_completion_tokens n stop seed stream stream_options"
-        " response_format tools tool_choice parallel_tool_calls presence_penalty frequency_penalty logprobs"
-        " top_logprobs logit_bias user metadata prediction reasoning_effort functions function_call".split()
+        [
+            "model",
+            "messages",
+            "temperature",
+            "top_p",
+            "max_tokens",
+            "max_completion_tokens",
+            "n",
+            "stop",
+            "seed",
+            "stream",
+            "stream_options",
+            "response_format",
+            "tools",
+            "tool_choice",
+            "parallel_tool_calls",
+            "presence_penalty",
+            "frequency_penalty",
+            "logprobs",
+            "top_logprobs",
+            "logit_bias",
+            "user",
+            "metadata",
+            "prediction",
+            "reasoning_effort",
+            "functions",
+            "function_call",
+        ]
     ),
     "/v1/completions": frozenset(
-        "model prompt max_tokens temperature top_p n stop seed stream stream_options presence_penalty"
-        " frequency_penalty logprobs echo logit_bias user".split()
+        [
+            "model",
+            "prompt",
+            "max_tokens",
+            "temperature",
+            "top_p",
+            "n",
+            "stop",
+            "seed",
+            "stream",
+            "stream_options",
+            "presence_penalty",
+            "frequency_penalty",
+            "logprobs",
+            "echo",
+            "logit_bias",
+            "user",
+        ]
     ),
     "/v1/responses": frozenset(
-        "model input instructions max_output_tokens temperature top_p reasoning text stream metadata"
-        " tools tool_choice user".split()
+        [
+            "model",
+            "input",
+            "instructions",
+            "max_output_tokens",
+            "temperature",
+            "top_p",
+            "reasoning",
+            "text",
+            "stream",
+            "metadata",
+            "tools",
+            "tool_choice",
+            "user",
+        ]
     ),
 }
 _SDK_METHOD = {
@@ -71,7 +165,12 @@ class RequestSpec:
 
     @classmethod
     def from_headers(
-        cls, surface: Surface, base_url: str, route: Route, body: Mapping[str, Any], headers: Mapping[str, str]
+        cls,
+        surface: Surface,
+        base_url: str,
+        route: Route,
+        body: Mapping[str, Any],
+        headers: Mapping[str, str],
     ) -> RequestSpec:
         """Split the headers that were sent into the key, the user id and the rest (case-insensitive)."""
         api_key = user_id = None
@@ -175,7 +274,11 @@ def tensormesh_snippet(spec: RequestSpec, *, reveal: bool = False) -> str:
         f"response = {call}",
     ]
     if spec.streams and spec.route == "/v1/chat/completions":
-        lines += ["for text in response.text_deltas():", f'{_INDENT}print(text, end="", flush=True)', "print()"]
+        lines += [
+            "for text in response.text_deltas():",
+            f'{_INDENT}print(text, end="", flush=True)',
+            "print()",
+        ]
     elif spec.streams:  # the SDK hands back the raw HTTP response for these streams
         lines += [
             "for line in response.iter_lines(decode_unicode=True):",
@@ -190,13 +293,16 @@ def tensormesh_snippet(spec: RequestSpec, *, reveal: bool = False) -> str:
         lines += [
             "for item in response.output or []:",
             f"{_INDENT}for part in item.content or []:",
-            f"{_INDENT * 2}print(part.text or \"\")",
+            f'{_INDENT * 2}print(part.text or "")',
         ]
     return "\n".join(lines) + "\n"
 
 
 def openai_snippet(spec: RequestSpec, *, reveal: bool = False) -> str:
-    settings = [f"base_url={spec.base_url.rstrip('/') + '/v1'!r},", f"api_key={_key_expression(spec, reveal)},"]
+    settings = [
+        f"base_url={spec.base_url.rstrip('/') + '/v1'!r},",
+        f"api_key={_key_expression(spec, reveal)},",
+    ]
     headers = dict(spec.extra_headers)
     if spec.user_id:
         headers["X-User-Id"] = spec.user_id

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import string
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -286,10 +287,11 @@ def parse_stop_sequences(text: str) -> tuple[str, ...]:
             elif code in ("x", "u"):
                 width = 2 if code == "x" else 4
                 digits = "".join(next(chars, (0, ""))[1] for _ in range(width))
-                try:
-                    items[-1].append((chr(int(digits, 16)), True))
-                except ValueError:
-                    raise _Invalid(f"\\{code} in stop sequences needs {width} hex digits") from None
+                if len(digits) != width or not all(c in string.hexdigits for c in digits):
+                    raise _Invalid(f"\\{code} in stop sequences needs {width} hex digits")
+                if 0xD800 <= int(digits, 16) <= 0xDFFF:
+                    raise _Invalid(f"\\{code}{digits} in stop sequences is not a character")
+                items[-1].append((chr(int(digits, 16)), True))
             elif code == "":
                 raise _Invalid("stop sequences end with a lone backslash (write \\\\ for one)")
             else:

@@ -8,8 +8,10 @@ these as *problems* instead of raising, so a broken file never stops the app fro
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+if TYPE_CHECKING:  # keeps `paths`/`atomic` importable without pydantic (cold start)
+    from pydantic import ValidationError
 
 
 class ConfigFileError(Exception):

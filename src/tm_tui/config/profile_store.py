@@ -62,7 +62,7 @@ class ProfileStore:
         self._save(config)
         return profile
 
-    def update(self, name: str, **changes: Any) -> Profile:
+    def update(self, name: str, /, **changes: Any) -> Profile:
         """Change fields of a profile (None clears a field back to "not set")."""
         config = self._load()
         if "name" in changes:

@@ -22,11 +22,13 @@ from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from tm_tui.emulator.faults import new_request_id
+from tm_tui.emulator.faults import FaultMiddleware
+from tm_tui.emulator.inference_app import RequestIdMiddleware
 from tm_tui.emulator.login_page import (
     POLL_INTERVAL_S,
     LoginFlow,
@@ -1196,37 +1198,19 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal error")
 
 
-class RequestIdMiddleware:
-    """Adds `x-request-id` to every reply that does not carry one yet (fault replies bring their own)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_id(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                if not any(k.lower() == b"x-request-id" for k, _ in headers):
-                    headers.append((b"x-request-id", new_request_id().encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
-
-
-def build_control_plane_app(store: ControlPlaneStore) -> Any:
-    """The control-plane ASGI app (wrap it in the fault middleware to inject faults)."""
+def build_control_plane_app(store: ControlPlaneStore) -> Starlette:
+    """The control-plane ASGI app. Faults armed in `state.faults` apply under `control_plane`."""
     routes = [
         Route(path, _public(store, handler), methods=[method]) for method, path, handler in PUBLIC_ROUTES
     ]
     routes += [
         Route(path, _authenticated(store, handler), methods=[method]) for method, path, handler in ROUTES
     ]
-    app = Starlette(
-        routes=routes, exception_handlers={HTTPException: _http_error, Exception: _internal_error}
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(FaultMiddleware, registry=store.state.faults, surface="control_plane"),
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
     )
-    return RequestIdMiddleware(app)

@@ -12,9 +12,9 @@ EFFECTs (combine freely; K counts generated tokens, default 0):
     first_byte=S     handle the request, then hold the response headers back S seconds
     status=CODE      answer CODE at once with a realistic body (401 403 404 429 500 502 503 ...)
     retry_after=S    Retry-After header for that status (429 defaults to 1)
-    reset=K          cut the connection after K tokens (non-stream: half-way through the body)
-    error=K          stream a mid-stream {"error": {...}} event after K tokens and stop (streams only)
-    truncate=K       end the stream after K tokens with no finish chunk and no [DONE]
+    reset[=K]        cut the connection after K tokens (non-stream: half-way through the body)
+    error[=K]        stream a mid-stream {"error": {...}} event after K tokens and stop (streams only)
+    truncate[=K]     end the stream after K tokens with no finish chunk and no [DONE]
                      (non-stream: the body is cut half-way, with a matching Content-Length)
     malformed[=K]    a 2xx body that is not valid JSON / one broken SSE chunk after K tokens
     oversize[=BYTES] add a `padding` field of BYTES (default 5 MB) to the body / one chunk
@@ -130,7 +130,10 @@ _FLOAT_EFFECTS = ("latency", "first_byte", "retry_after")
 _INT_EFFECTS = ("status", "reset", "error", "truncate", "malformed", "oversize", "bad_utf8", "markup")
 _EFFECTS = _FLOAT_EFFECTS + _INT_EFFECTS
 # Effects that may be written bare (`malformed`) and the value they then take.
-_BARE_DEFAULTS = {"malformed": 0, "bad_utf8": 0, "markup": 0, "oversize": DEFAULT_OVERSIZE_BYTES}
+_BARE_DEFAULTS = {
+    **dict.fromkeys(("reset", "error", "truncate", "malformed", "bad_utf8", "markup"), 0),
+    "oversize": DEFAULT_OVERSIZE_BYTES,
+}
 
 
 def _fmt(value: float) -> str:
@@ -325,14 +328,15 @@ class FaultMiddleware:
         self.surface = surface
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        # An outer FaultMiddleware already matched this request: faults must not apply twice.
+        if scope["type"] != "http" or SCOPE_KEY in scope:
             await self.app(scope, receive, send)
             return
         ctx = FaultContext(self.registry.match(self.surface, scope["method"], scope["path"]))
+        scope[SCOPE_KEY] = ctx
         if not ctx.faults:
             await self.app(scope, receive, send)
             return
-        scope[SCOPE_KEY] = ctx
         if latency := ctx.first("latency"):
             await asyncio.sleep(latency)
         if status := ctx.first("status"):

@@ -509,6 +509,8 @@ def _ledger(
 
     def add(moment: datetime, amount: Decimal, kind: str, description: str, **extra: object) -> None:
         nonlocal balance
+        if moment > now:
+            return  # later today: not happened yet
         balance += -amount if kind == "TRANSACTION_TYPE_CHARGE" else amount
         entries.append(
             {

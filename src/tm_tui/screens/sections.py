@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import import_module
+from pathlib import PurePath
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -23,6 +24,7 @@ from tm_tui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:
     from tm_tui.app import TmApp
+    from tm_tui.session import AppContext, Session
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ class Section:
 
     def make_screen(self) -> SectionScreen:
         return self.load()()
+
+    def css_paths(self) -> list[str | PurePath]:
+        """The screen's own stylesheet files (absolute paths, see `SectionScreen`)."""
+        css = self.load().CSS_PATH
+        return [] if css is None else list(css) if isinstance(css, list) else [css]
 
 
 # Keys reserved for sections still to come: chat f2, tokenizer f3, models f4, billing f5,
@@ -66,11 +73,24 @@ def section(section_id: str) -> Section:
 
 
 class SectionScreen(Screen):
-    """Context bar on top, footer below, the section's own widgets between."""
+    """Context bar on top, footer below, the section's own widgets between.
+
+    A section's `CSS_PATH` must be absolute (`Path(__file__).with_name("x.tcss")`): the app reads
+    the first section's stylesheet together with its own, to parse CSS only once before the first
+    frame, and Textual would resolve a relative path against the wrong module.
+
+    Subclasses implement `compose_body()` and, to load data, `session_changed(session)`: it runs
+    once the session exists (after the first frame) and again whenever its clients are rebuilt
+    (profile switch, login, reload). `context_changed(context)` runs on every context change.
+    """
 
     SECTION_ID: ClassVar[str]
 
     app: TmApp  # type: ignore[assignment]  # narrows Screen.app for subclasses
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen_generation = 0
 
     def compose(self) -> ComposeResult:
         yield ContextBar()
@@ -79,6 +99,22 @@ class SectionScreen(Screen):
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "context", self._on_app_context, init=True)
+
+    def _on_app_context(self, context: AppContext) -> None:
+        self.context_changed(context)
+        session = self.app.session
+        if session is not None and context.generation != self._seen_generation:
+            self._seen_generation = context.generation
+            self.session_changed(session)
+
+    def context_changed(self, context: AppContext) -> None:
+        """Override to follow profile / surface / model / login changes."""
+
+    def session_changed(self, session: Session) -> None:
+        """Override to (re)load the section's data from the session's clients."""
 
     @property
     def section(self) -> Section:

@@ -283,15 +283,15 @@ class HistoryStore:
 
     def _prepare(self) -> None:
         conn = self._conn
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]  # before anything writes
         if version > SCHEMA_VERSION:
             raise HistoryError(
                 f"history file {self.path} was written by a newer tm-tui (schema {version}, "
                 f"this version knows {SCHEMA_VERSION}); it was left untouched"
             )
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
         for target in range(version, SCHEMA_VERSION):
             with self._transaction():
                 _MIGRATIONS[target](conn)

@@ -1,14 +1,11 @@
 """The header every section shows: profile, surface, model and control-plane login state.
 
-`AppContext` is an immutable snapshot of those facts. The app owns the only copy (`TmApp.context`,
-a reactive); each bar watches it. Code that changes the session posts `ContextChanged()` and the
-app's single handler rebuilds the snapshot from the session, so there is one writer.
+The app owns the only `AppContext` (`TmApp.context`, a reactive); each bar watches it. Code that
+changes the session posts `ContextChanged()` and the app's single handler rebuilds the snapshot
+from the session, so there is one writer.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from enum import StrEnum
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,27 +13,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Static
 
+from tm_tui.session import SURFACE_NAMES, AppContext, LoginState
 from tm_tui.widgets.error_panel import sanitize
-
-
-class LoginState(StrEnum):
-    CHECKING = "checking…"
-    LOGGED_IN = "logged in"
-    NOT_LOGGED_IN = "not logged in"
-    EXPIRED = "expired"
-
-
-SURFACE_LABELS = {"serverless": "serverless", "on_demand": "on-demand"}
-
-
-@dataclass(frozen=True)
-class AppContext:
-    profile: str
-    surface: str = "serverless"  # "serverless" | "on_demand"
-    model: str | None = None
-    login: LoginState = LoginState.CHECKING
-    display_name: str | None = None  # the control-plane user, when known
-    demo: bool = False
 
 
 class ContextChanged(Message):
@@ -64,7 +42,7 @@ class ContextBar(Horizontal):
             profile.append(" DEMO", "bold")
         self.query_one("#ctx-profile", Static).update(profile)
         self.query_one("#ctx-surface", Static).update(
-            Text.assemble(("surface ", "dim"), SURFACE_LABELS.get(context.surface, context.surface))
+            Text.assemble(("surface ", "dim"), SURFACE_NAMES.get(context.surface, context.surface))
         )
         self.query_one("#ctx-model", Static).update(
             Text.assemble(("model ", "dim"), sanitize(context.model) if context.model else ("none", "italic"))
@@ -72,4 +50,6 @@ class ContextBar(Horizontal):
         login = self.query_one("#ctx-login", Static)
         login.update(Text.assemble(("control plane ", "dim"), context.login.value))
         login.set_class(context.login == LoginState.LOGGED_IN, "-ok")
-        login.set_class(context.login in (LoginState.EXPIRED, LoginState.NOT_LOGGED_IN), "-warn")
+        login.set_class(
+            context.login in (LoginState.EXPIRED, LoginState.NOT_LOGGED_IN, LoginState.UNVERIFIED), "-warn"
+        )

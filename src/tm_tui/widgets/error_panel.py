@@ -14,32 +14,10 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
-from tm_tui.api.errors import (
-    AuthError,
-    ConfigError,
-    NetworkError,
-    PermissionDenied,
-    ProtocolError,
-    RateLimited,
-    ServerError,
-    Timeout,
-    TmError,
-)
-
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TLS_MARKERS = ("ssl", "certificate", "tls")
-TLS_HINT = "The server's certificate is not trusted: check the URL, or pass --ca-bundle / TENSORMESH_CA_BUNDLE."
-
-# Most specific first: the first matching class names the problem.
-_TITLES: tuple[tuple[type[TmError], str], ...] = (
-    (Timeout, "Timed out"),
-    (NetworkError, "Unreachable"),
-    (AuthError, "Not authorised"),
-    (PermissionDenied, "Permission denied"),
-    (RateLimited, "Rate limited"),
-    (ServerError, "Server error"),
-    (ProtocolError, "Unexpected reply"),
-    (ConfigError, "Not configured"),
+TLS_HINT = (
+    "The server's certificate is not trusted: check the URL, or pass --ca-bundle / TENSORMESH_CA_BUNDLE."
 )
 
 
@@ -53,16 +31,51 @@ class ErrorInfo:
     title: str
     message: str
     hint: str = ""
+    expected: bool = True  # False: a bug, worth a traceback in the error log
 
 
 def describe(error: BaseException) -> ErrorInfo:
+    # Imported here: the api and config packages load httpx and pydantic, which must wait until
+    # after the first frame (this module is part of the start-up path).
+    from tm_tui.api.errors import (
+        AuthError,
+        ConfigError,
+        NetworkError,
+        PermissionDenied,
+        ProtocolError,
+        RateLimited,
+        ServerError,
+        Timeout,
+        TmError,
+    )
+    from tm_tui.config.errors import ConfigFileError, ProfileError
+
+    if isinstance(error, ConfigFileError):
+        return ErrorInfo(
+            "Settings file problem", sanitize(str(error)), "Fix or remove the file, then reload."
+        )
+    if isinstance(error, ProfileError):
+        return ErrorInfo("Not possible", sanitize(str(error)))
+    if isinstance(error, OSError):
+        return ErrorInfo("System error", sanitize(str(error)))
     if not isinstance(error, TmError):
-        return ErrorInfo("Unexpected error", f"{type(error).__name__}: {sanitize(str(error))[:200]}")
+        message = f"{type(error).__name__}: {sanitize(str(error))[:200]}"
+        return ErrorInfo("Unexpected error", message, expected=False)
     message = sanitize(str(error))
-    if isinstance(error, NetworkError) and not isinstance(error, Timeout):
-        if any(marker in error.message.lower() for marker in _TLS_MARKERS):
-            return ErrorInfo("TLS failure", message, TLS_HINT)
-    title = next((name for cls, name in _TITLES if isinstance(error, cls)), "Error")
+    tls = any(marker in error.message.lower() for marker in _TLS_MARKERS)
+    if tls and isinstance(error, NetworkError) and not isinstance(error, Timeout):
+        return ErrorInfo("TLS failure", message, TLS_HINT)
+    titles: tuple[tuple[type[TmError], str], ...] = (  # most specific first
+        (Timeout, "Timed out"),
+        (NetworkError, "Unreachable"),
+        (AuthError, "Not authorised"),
+        (PermissionDenied, "Permission denied"),
+        (RateLimited, "Rate limited"),
+        (ServerError, "Server error"),
+        (ProtocolError, "Unexpected reply"),
+        (ConfigError, "Not configured"),
+    )
+    title = next((name for cls, name in titles if isinstance(error, cls)), "Error")
     return ErrorInfo(title, message, sanitize(error.hint))
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import PrivateAttr, model_validator
 
 from tm_tui.api.models.base import Usage, WireModel
+from tm_tui.api.models.stream import ResponseOutputItem, ResponsesUsage, output_reasoning, output_text
 
 
 class Traced(WireModel):
@@ -234,43 +235,24 @@ class ResponseRequest(RequestModel):
     temperature: float | None = None
 
 
-class ResponseContentPart(WireModel):
-    type: str
-    text: str | None = None
-    annotations: list[Any] | None = None
-
-
-class ResponseOutputItem(WireModel):
-    id: str | None = None
-    type: str | None = None
-    role: str | None = None
-    status: str | None = None
-    content: list[ResponseContentPart] | None = None
-
-
-class ResponseUsage(WireModel):
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    total_tokens: int | None = None
-
-
 class ResponseResult(Traced):
+    """A non-streamed Responses API reply; output items are the same models the stream uses."""
+
     id: str
     object: str = "response"
     created_at: int | None = None
     model: str | None = None
     status: str | None = None
     output: list[ResponseOutputItem] = []
-    usage: ResponseUsage | None = None
+    usage: ResponsesUsage | None = None
 
     @property
     def output_text(self) -> str:
-        """The first `output_text` part of a `message` item, else the first non-empty text (like `tm`)."""
-        parts = [(item, part) for item in self.output for part in item.content or []]
-        for item, part in parts:
-            if item.type == "message" and part.type == "output_text" and part.text is not None:
-                return part.text
-        return next((part.text for _, part in parts if part.text), "")
+        return output_text(self.output)
+
+    @property
+    def reasoning(self) -> str:
+        return output_reasoning(self.output)
 
 
 # --- models, tokenizer, health ------------------------------------------------------------------

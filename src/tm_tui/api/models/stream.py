@@ -65,7 +65,7 @@ class ChatCompletionChunk(WireModel):
     object: str | None = None
     created: int | None = None
     model: str | None = None
-    choices: list[ChatChunkChoice] = []
+    choices: list[ChatChunkChoice] | None = None
     usage: Usage | None = None
 
 
@@ -80,7 +80,7 @@ class CompletionChunk(WireModel):
     object: str | None = None
     created: int | None = None
     model: str | None = None
-    choices: list[CompletionChunkChoice] = []
+    choices: list[CompletionChunkChoice] | None = None
     usage: Usage | None = None
 
 

@@ -1,0 +1,181 @@
+"""Status section: health, version and round-trip latency of the three surfaces.
+
+Each surface is checked by its own worker (a refresh cancels a stale check of the same surface) and
+shows a spinner until its `Checked` message arrives; one handler updates the row. Checks work
+without credentials where the surface allows: serverless health/version are public on the real
+host, and the control plane is at least probed for reachability when nobody is logged in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from tm_tui.screens.sections import SectionScreen
+from tm_tui.widgets.context_bar import ContextChanged
+from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+
+if TYPE_CHECKING:
+    from tm_tui.session import Session
+
+SURFACES: tuple[tuple[str, str], ...] = (
+    ("serverless", "Serverless inference"),
+    ("on_demand", "On-demand inference"),
+    ("control_plane", "Control plane"),
+)
+
+
+@dataclass(frozen=True)
+class SurfaceStatus:
+    url: str
+    health: str | None = None
+    version: str | None = None
+    latency_s: float | None = None
+    note: str | None = None  # why there is nothing to check, or a caveat
+    error: BaseException | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.health is not None
+
+
+async def check_surface(session: Session, surface: str, clock: Callable[[], float]) -> SurfaceStatus:
+    """Check one surface; a failed call raises its typed error."""
+    if surface == "control_plane":
+        return await _check_control_plane(session, clock)
+    settings = session.settings
+    url = (settings.serverless_base_url if surface == "serverless" else settings.on_demand_base_url).value
+    client = session.inference(surface)
+    if client is None:
+        return SurfaceStatus(url, note=session.inference_reason(surface))
+    started = clock()
+    health = await client.health()
+    latency = clock() - started
+    version = await client.version()
+    note = None
+    if not settings.inference_api_key.value:
+        note = "No inference API key: only the public endpoints can answer."
+    return SurfaceStatus(url, health.status, version.version, latency, note)
+
+
+async def _check_control_plane(session: Session, clock: Callable[[], float]) -> SurfaceStatus:
+    url = session.settings.control_plane_base_url.value
+    client = session.control_plane
+    started = clock()
+    if client is None:
+        status = await session.probe_control_plane()
+        return SurfaceStatus(
+            url, f"reachable (HTTP {status})", latency_s=clock() - started, note=session.control_plane_reason
+        )
+    user = await client.profile()
+    latency = clock() - started
+    who = user.display_name or user.user_email or user.id or "unknown user"
+    return SurfaceStatus(url, "ok", latency_s=latency, note=f"Logged in as {who}.")
+
+
+class StatusRow(Vertical):
+    """One surface: title and URL, then health/version/latency, or an error panel in place."""
+
+    def __init__(self, surface: str, title: str) -> None:
+        super().__init__(id=f"row-{surface}", classes="status-row")
+        self.surface = surface
+        self.title = title
+        self.status: SurfaceStatus | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="status-head"):
+            yield Static(self.title, classes="status-title", markup=False)
+            yield Static("", classes="status-url", markup=False)
+        yield Static("waiting for settings…", classes="status-detail", markup=False)
+        yield ErrorPanel()
+
+    def show(self, status: SurfaceStatus) -> None:
+        self.status = status
+        self.query_one(".status-url", Static).update(Text(sanitize(status.url), "underline"))
+        self.set_class(status.ok, "-ok")
+        self.set_class(status.error is not None, "-error")
+        self.set_class(status.error is None and not status.ok, "-off")
+        detail = self.query_one(".status-detail", Static)
+        panel = self.query_one(ErrorPanel)
+        panel.display = status.error is not None
+        if status.error is not None:
+            panel.show_error(status.error)
+            detail.update(Text("✗ failed", "bold"))
+            return
+        parts = Text()
+        if status.health is not None:
+            parts.append("● ", "bold").append(f"health {sanitize(status.health)}")
+        if status.version:
+            parts.append(f"  ·  version {sanitize(status.version)}")
+        if status.latency_s is not None:
+            parts.append(f"  ·  {status.latency_s * 1000:.0f} ms")
+        if status.note:
+            parts.append(("\n" if parts else "") + sanitize(status.note), "italic")
+        detail.update(parts)
+
+
+class StatusScreen(SectionScreen):
+    SECTION_ID = "status"
+    CSS_PATH = Path(__file__).with_name("status.tcss")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "refresh", "Refresh", id="status.refresh", tooltip="Check every surface again"),
+    ]
+
+    class Checked(Message):
+        def __init__(self, surface: str, status: SurfaceStatus) -> None:
+            super().__init__()
+            self.surface = surface
+            self.status = status
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="status-rows"):
+            for surface, title in SURFACES:
+                yield StatusRow(surface, title)
+
+    def session_changed(self, session: Session) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        session = self.app.session
+        if session is None:
+            return
+        for surface, _ in SURFACES:
+            self.query_one(f"#row-{surface}", StatusRow).loading = True
+            self.run_worker(self._check(session, surface), group=f"check-{surface}", exclusive=True)
+
+    async def _check(self, session: Session, surface: str) -> None:
+        from tm_tui.api.errors import TmError
+
+        try:
+            status = await check_surface(session, surface, self.app.clock)
+        except TmError as error:
+            status = SurfaceStatus(_url_of(session, surface), error=error)
+        except Exception as error:
+            self.post_message(self.Checked(surface, SurfaceStatus(_url_of(session, surface), error=error)))
+            raise  # also logged and reported by the app
+        self.post_message(self.Checked(surface, status))
+        if surface == "control_plane":
+            self.post_message(ContextChanged())  # a 401 may have refreshed or expired the login
+
+    def on_status_screen_checked(self, message: StatusScreen.Checked) -> None:
+        row = self.query_one(f"#row-{message.surface}", StatusRow)
+        row.loading = False
+        row.show(message.status)
+
+
+def _url_of(session: Session, surface: str) -> str:
+    s = session.settings
+    return {
+        "serverless": s.serverless_base_url,
+        "on_demand": s.on_demand_base_url,
+        "control_plane": s.control_plane_base_url,
+    }[surface].value
