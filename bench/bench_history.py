@@ -34,7 +34,11 @@ def build(path: Path, turns: int) -> int:
             store.add_message(cid, "user", f"{turn}: {QUESTION}")
             mid = store.begin_assistant_message(cid, model="bench/model")
             store.finish_message(
-                mid, MessageStatus.COMPLETE, metrics=METRICS, content=ANSWER, reasoning="Thinking it over. " * 20
+                mid,
+                MessageStatus.COMPLETE,
+                metrics=METRICS,
+                content=ANSWER,
+                reasoning="Thinking it over. " * 20,
             )
         return cid
 

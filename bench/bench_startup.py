@@ -29,22 +29,26 @@ TARGET_RATIO = 1.25
 COLUMNS, ROWS = 120, 40
 
 
-def run_bare_app() -> None:
-    """The baseline: header, footer and one line of text, with the same first-frame hook."""
-    from textual.app import App, ComposeResult
-    from textual.widgets import Footer, Header, Static
+# The baseline: header, footer and one line of text, with the same first-frame hook. It runs as
+# `python -c` so it carries no import of this script.
+BARE_APP = f"""
+import os, time
+from textual.app import App
+from textual.widgets import Footer, Header, Static
 
-    class BareApp(App[None]):
-        def compose(self) -> ComposeResult:
-            yield Header()
-            yield Static("Hello from a bare Textual app.")
-            yield Footer()
+class BareApp(App):
+    def compose(self):
+        yield Header()
+        yield Static("Hello from a bare Textual app.")
+        yield Footer()
 
-        def on_ready(self) -> None:
-            Path(os.environ[FIRST_PAINT_ENV]).write_text(repr(time.time()))
-            self.exit()
+    def on_ready(self):
+        with open(os.environ["{FIRST_PAINT_ENV}"], "w") as handle:
+            handle.write(repr(time.time()))
+        self.exit()
 
-    BareApp().run()
+BareApp().run()
+"""
 
 
 def time_to_first_paint(argv: list[str], env: dict[str, str], workdir: Path) -> float:
@@ -56,7 +60,12 @@ def time_to_first_paint(argv: list[str], env: dict[str, str], workdir: Path) -> 
     drain = threading.Thread(target=_drain, args=(master,), daemon=True)
     started = time.time()
     proc = subprocess.Popen(
-        argv, stdin=slave, stdout=slave, stderr=slave, env={**env, FIRST_PAINT_ENV: str(marker)}, start_new_session=True
+        argv,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**env, FIRST_PAINT_ENV: str(marker)},
+        start_new_session=True,
     )
     os.close(slave)
     drain.start()
@@ -81,11 +90,7 @@ def _drain(fd: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="runs per app (default 15)")
-    parser.add_argument("--bare-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.bare_child:
-        run_bare_app()
-        return 0
 
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="tm-tui-bench-") as tmp:
@@ -97,7 +102,7 @@ def main() -> int:
             env[var] = str(workdir / var)
         env["TERM"] = env.get("TERM") or "xterm-256color"
         contenders = {
-            "bare Textual app": [python, str(Path(__file__).resolve()), "--bare-child"],
+            "bare Textual app": [python, "-c", BARE_APP],
             "tm-tui --demo": [python, "-m", "tm_tui", "--demo"],
         }
         for argv in contenders.values():  # warm the OS file cache and .pyc files

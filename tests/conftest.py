@@ -32,7 +32,9 @@ _CLEARED_PREFIXES = ("TENSORMESH_", "OPENAI_")
 
 
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+def isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Path]:
     """Every user directory in a temp dir; returns {env var: path}."""
     root = tmp_path_factory.mktemp("user-dirs")
     paths = {}

@@ -57,8 +57,9 @@ class TmApp(App[None]):
         *default_section().css_paths(),
     ]
     COMMANDS = App.COMMANDS | {SectionCommands}
-    MODES: ClassVar = {s.id: s.make_screen for s in SECTIONS}
-    DEFAULT_MODE: ClassVar[str] = default_section().id
+    # The first section is the default mode's screen (`get_default_screen`); a screen made for a
+    # named mode costs a full CSS refresh before the first frame. Every other section is a mode.
+    MODES: ClassVar = {s.id: s.make_screen for s in SECTIONS if s != default_section()}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("f1", "help", "Help", id="app.help"),
@@ -172,8 +173,15 @@ class TmApp(App[None]):
         self.cache.save()
 
     # -- actions ---------------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        return default_section().make_screen()
+
+    @property
+    def current_section(self) -> str:
+        return default_section().id if self.current_mode == self.DEFAULT_MODE else self.current_mode
+
     def action_open_section(self, section_id: str) -> None:
-        self.switch_mode(section_id)
+        self.switch_mode(self.DEFAULT_MODE if section_id == default_section().id else section_id)
 
     def action_help(self) -> None:
         from tm_tui.screens.help import HelpScreen

@@ -1,4 +1,4 @@
-""""View code" snippets: each one is run for real — against a recording server to prove it sends
+"""The "View code" snippets, each one run for real — against a recording server to prove it sends
 exactly the request it describes, and against the emulator to prove it works end to end."""
 
 from __future__ import annotations
@@ -19,7 +19,14 @@ import pytest
 import tensormesh
 
 from tm_tui.chat import code_snippets
-from tm_tui.chat.code_snippets import KEY_ENV, RequestSpec, all_snippets, curl_snippet, openai_snippet, tensormesh_snippet
+from tm_tui.chat.code_snippets import (
+    KEY_ENV,
+    RequestSpec,
+    all_snippets,
+    curl_snippet,
+    openai_snippet,
+    tensormesh_snippet,
+)
 
 USER_ID = "3f8e2a4c-1b2d-4e5f-8a9b-0c1d2e3f4a5b"
 HOSTILE = "it's \"quoted\" `uname` $(touch pwned) $HOME \\ \nJSON\nJSON_END\n' ; rm -rf nothing é 日本"
@@ -65,7 +72,9 @@ class Recorder(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
         if body.get("stream"):
-            payload = "".join(f"data: {json.dumps(event)}\n\n" for event in _SSE[self.path]) + "data: [DONE]\n\n"
+            payload = (
+                "".join(f"data: {json.dumps(event)}\n\n" for event in _SSE[self.path]) + "data: [DONE]\n\n"
+            )
             content_type = "text/event-stream"
         else:
             payload, content_type = json.dumps(_JSON[self.path]), "application/json"
@@ -115,7 +124,9 @@ def test_snippet_sends_exactly_the_request(recorder, tmp_path, kind, route, stre
     if route == "/v1/responses" and stream:
         body = BODIES[route] | {"stream": True}
     surface = "on_demand" if stream else "serverless"  # both surfaces, across the matrix
-    spec = RequestSpec(surface, base_url, route, body, "tmk_real", USER_ID if surface == "on_demand" else None)
+    spec = RequestSpec(
+        surface, base_url, route, body, "tmk_real", USER_ID if surface == "on_demand" else None
+    )
     snippet = GENERATORS[kind](spec)
     assert "tmk_real" not in snippet
 
@@ -137,7 +148,8 @@ def test_revealed_key_is_quoted_and_needs_no_environment(recorder, tmp_path, kin
     base_url, requests = recorder
     spec = RequestSpec("serverless", base_url, "/v1/chat/completions", BODIES["/v1/chat/completions"], KEY)
     run(kind, GENERATORS[kind](spec, reveal=True), tmp_path, key=None)
-    assert requests[0]["headers"]["Authorization"] == f"Bearer {KEY}"
+    headers = {name.lower(): value for name, value in requests[0]["headers"].items()}
+    assert headers["authorization"] == f"Bearer {KEY}"
 
 
 def test_from_headers_splits_key_user_and_the_rest() -> None:
@@ -153,24 +165,14 @@ def test_from_headers_splits_key_user_and_the_rest() -> None:
     assert "-H 'X-Trace: t'" in snippets["curl"] and " -N " in snippets["curl"]
 
 
-@pytest.mark.parametrize(
-    ("table", "method"),
-    [
-        (code_snippets._SDK_ARGS, lambda route: getattr(
-            tensormesh.Tensormesh(inference_api_key="k", serverless_base_url="http://x").inference.serverless,
-            code_snippets._SDK_METHOD[route].rsplit(".", 1)[0].replace(".", "_") if False else None, None)),
-    ],
-)
-def _unused(table, method) -> None:  # pragma: no cover
-    pass
-
-
 def _signature_names(target) -> set[str]:
     return set(inspect.signature(target).parameters)
 
 
 def test_named_arguments_exist_in_the_installed_libraries() -> None:
-    sdk = tensormesh.Tensormesh(inference_api_key="k", serverless_base_url="http://127.0.0.1:1").inference.serverless
+    sdk = tensormesh.Tensormesh(
+        inference_api_key="k", serverless_base_url="http://127.0.0.1:1"
+    ).inference.serverless
     oai = openai.OpenAI(api_key="k", base_url="http://127.0.0.1:1/v1")
     for route, method in code_snippets._SDK_METHOD.items():
         sdk_target, oai_target = sdk, oai
@@ -184,8 +186,7 @@ def test_named_arguments_exist_in_the_installed_libraries() -> None:
 
 
 @pytest.mark.parametrize("kind", [pytest.param("curl", marks=needs_curl), "tensormesh", "openai"])
-@pytest.mark.parametrize("surface", ["serverless", "on_demand"])
-@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize(("surface", "stream"), [("serverless", False), ("on_demand", True)])
 def test_chat_snippets_run_against_the_emulator(emulator, tmp_path, kind, surface, stream) -> None:
     on_demand = surface == "on_demand"
     body = {

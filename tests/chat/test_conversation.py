@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from tm_tui.api.models.inference import ChatCompletionRequest, CompletionRequest, ResponseRequest
-from tm_tui.chat.conversation import ENDPOINTS, ChatSession, PromptHistory, build_request_body, request_messages
+from tm_tui.chat.conversation import (
+    ENDPOINTS,
+    ChatSession,
+    PromptHistory,
+    build_request_body,
+    request_messages,
+)
 from tm_tui.chat.metrics import TurnMetrics
 from tm_tui.chat.params import Params
 from tm_tui.store.history import HistoryStore, MessageStatus, Mode
@@ -37,7 +43,12 @@ def test_nothing_reaches_history_before_the_first_message(store: HistoryStore) -
     session.send("hello")
     [summary] = store.list_conversations()
     loaded = store.load_conversation(summary.id)
-    assert (loaded.model, loaded.surface, loaded.system_prompt, loaded.title) == ("m2", "serverless", "Be terse.", "hello")
+    assert (loaded.model, loaded.surface, loaded.system_prompt, loaded.title) == (
+        "m2",
+        "serverless",
+        "Be terse.",
+        "hello",
+    )
     assert loaded.params["temperature"] == "0.3"
 
 
@@ -59,16 +70,22 @@ def test_a_streamed_reply_is_saved_as_it_goes(store: HistoryStore) -> None:
     session = ChatSession.new(store, model="m")
     session.send("hi")
     reply = session.begin_reply()
-    assert session.request_body()["messages"] == [{"role": "user", "content": "hi"}]  # pending answer left out
+    assert session.request_body()["messages"] == [
+        {"role": "user", "content": "hi"}
+    ]  # pending answer left out
     reply.add(text="Hel", reasoning="greet")
     session.save_partial()
     reply.add(text="lo")
-    assert store.load_conversation(session.conversation_id).messages[1].content == "Hel"  # until the next save
+    assert (
+        store.load_conversation(session.conversation_id).messages[1].content == "Hel"
+    )  # until the next save
     session.save_partial()
     saved = store.load_conversation(session.conversation_id).messages[1]
     assert (saved.content, saved.reasoning, saved.status) == ("Hello", "greet", MessageStatus.STREAMING)
 
-    metrics = TurnMetrics(ttft_s=0.2, prompt_tokens=5, completion_tokens=2, cached_tokens=0, cost=Decimal("0.00001"))
+    metrics = TurnMetrics(
+        ttft_s=0.2, prompt_tokens=5, completion_tokens=2, cached_tokens=0, cost=Decimal("0.00001")
+    )
     final = session.finish_reply(MessageStatus.COMPLETE, metrics, content="Hello!")
     assert (final.content, final.status, final.reasoning) == ("Hello!", MessageStatus.COMPLETE, "greet")
     assert TurnMetrics.from_dict(final.metrics) == metrics
@@ -161,7 +178,11 @@ def test_conversation_cost_counts_unknown_answers(store: HistoryStore) -> None:
 
 def test_completion_mode_sends_the_last_prompt_alone(store: HistoryStore) -> None:
     session = ChatSession.new(
-        store, model="m", mode=Mode.COMPLETION, system_prompt="ignored", params=Params(max_tokens=5, stop=("\n",))
+        store,
+        model="m",
+        mode=Mode.COMPLETION,
+        system_prompt="ignored",
+        params=Params(max_tokens=5, stop=("\n",)),
     )
     session.send("Once upon")
     answer(session, " a time")
@@ -188,7 +209,11 @@ def test_responses_mode_uses_input_and_instructions(store: HistoryStore) -> None
 
 @pytest.mark.parametrize(
     ("mode", "model_cls"),
-    [(Mode.CHAT, ChatCompletionRequest), (Mode.COMPLETION, CompletionRequest), (Mode.RESPONSES, ResponseRequest)],
+    [
+        (Mode.CHAT, ChatCompletionRequest),
+        (Mode.COMPLETION, CompletionRequest),
+        (Mode.RESPONSES, ResponseRequest),
+    ],
 )
 def test_bodies_are_valid_requests_for_the_api_layer(store, mode, model_cls) -> None:
     params = Params(temperature=1.0, top_k=5, stop=("x",), thinking_budget=2048, json_mode=True, seed=3)
@@ -203,7 +228,11 @@ def test_resume_restores_settings(store: HistoryStore) -> None:
     session = ChatSession.new(store, model="m", mode="responses", params=Params(seed=9, stop=("a,b",)))
     session.send("q")
     resumed = ChatSession.resume(store, session.conversation_id)
-    assert (resumed.model, resumed.mode, resumed.params) == ("m", Mode.RESPONSES, Params(seed=9, stop=("a,b",)))
+    assert (resumed.model, resumed.mode, resumed.params) == (
+        "m",
+        Mode.RESPONSES,
+        Params(seed=9, stop=("a,b",)),
+    )
     resumed.configure(mode="chat", system_prompt="new")
     again = ChatSession.resume(store, session.conversation_id)
     assert (again.mode, again.system_prompt) == (Mode.CHAT, "new")

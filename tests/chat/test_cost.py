@@ -63,7 +63,12 @@ def test_cached_count_above_prompt_is_capped() -> None:
 
 def test_conversation_totals_count_unknown_answers_separately() -> None:
     total = conversation_cost([D("0.001"), None, D("0.0025"), None])
-    assert (total.total, total.priced_turns, total.unpriced_turns, total.complete) == (D("0.0035"), 2, 2, False)
+    assert (total.total, total.priced_turns, total.unpriced_turns, total.complete) == (
+        D("0.0035"),
+        2,
+        2,
+        False,
+    )
     assert conversation_cost([]).complete and conversation_cost([]).total == 0
 
 

@@ -57,7 +57,9 @@ def store(tmp_path: Path):
 
 
 async def test_a_complete_turn_is_saved_with_metrics_and_exact_cost(emulator, store) -> None:
-    session = ChatSession.new(store, model=MODEL, surface="serverless", params=Params(max_tokens=2000, seed=1))
+    session = ChatSession.new(
+        store, model=MODEL, surface="serverless", params=Params(max_tokens=2000, seed=1)
+    )
     session.send("Say hello in a few words.")
     result, metrics, final = await run_turn(session, emulator)
 
@@ -72,7 +74,10 @@ async def test_a_complete_turn_is_saved_with_metrics_and_exact_cost(emulator, st
         + Decimal(usage.completion_tokens) * Decimal("1.20")
     ) / 1_000_000
     assert metrics.cost == expected and metrics.cost > 0
-    assert (metrics.prompt_tokens, metrics.completion_tokens) == (usage.prompt_tokens, usage.completion_tokens)
+    assert (metrics.prompt_tokens, metrics.completion_tokens) == (
+        usage.prompt_tokens,
+        usage.completion_tokens,
+    )
     assert metrics.request_id and metrics.finish_reason
     assert metrics.ttft_s is not None and metrics.total_s is not None
 

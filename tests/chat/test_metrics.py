@@ -16,7 +16,9 @@ from tm_tui.chat.metrics import TurnMetrics, metrics_from_stream, status_of
 from tm_tui.store.history import MessageStatus
 
 PRICING = {"m": Pricing(Decimal("0.30"), Decimal("1.20"), Decimal("0.03"))}
-TIMING = StreamTiming(started=10.0, first_token_at=10.25, ended_at=12.25, output_tokens=100, tokens_estimated=False)
+TIMING = StreamTiming(
+    started=10.0, first_token_at=10.25, ended_at=12.25, output_tokens=100, tokens_estimated=False
+)
 RESULT = StreamResult(
     content="Hi", reasoning="", tool_calls=(), finish_reason="stop", model="m", response_id="r",
     usage=Usage(prompt_tokens=1000, completion_tokens=100, total_tokens=1100,
@@ -36,7 +38,12 @@ def test_metrics_from_a_finished_stream() -> None:
 
 def test_missing_usage_means_unknown_tokens_and_cost() -> None:
     metrics = metrics_from_stream(replace(RESULT, usage=None), PRICING)
-    assert (metrics.prompt_tokens, metrics.cached_tokens, metrics.cost, metrics.has_usage) == (None, None, None, False)
+    assert (metrics.prompt_tokens, metrics.cached_tokens, metrics.cost, metrics.has_usage) == (
+        None,
+        None,
+        None,
+        False,
+    )
 
 
 def test_metrics_survive_json_exactly() -> None:

@@ -53,13 +53,17 @@ def test_unknown_and_bad_names(presets: PresetStore) -> None:
 
 def test_values_edited_by_hand_are_validated_on_load(presets: PresetStore) -> None:
     presets.path.parent.mkdir(parents=True)
-    presets.path.write_text(json.dumps({"version": 1, "profiles": {"p": {"hot": {"temperature": "9", "seed": "3"}}}}))
+    presets.path.write_text(
+        json.dumps({"version": 1, "profiles": {"p": {"hot": {"temperature": "9", "seed": "3"}}}})
+    )
     params, errors = presets.load("p", "hot")
     assert params == Params(seed=3)
     assert errors == {"temperature": "temperature must be between 0 and 2"}
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"profiles": []}', '{"profiles": {"p": {"x": {"seed": 3}}}}'])
+@pytest.mark.parametrize(
+    "content", ["{not json", '{"profiles": []}', '{"profiles": {"p": {"x": {"seed": 3}}}}']
+)
 def test_an_unreadable_file_is_reported_and_never_overwritten(presets: PresetStore, content: str) -> None:
     presets.path.parent.mkdir(parents=True)
     presets.path.write_text(content)

@@ -107,7 +107,9 @@ def control_plane_scenario(tm: Any, *, bool_params: bool) -> Scenario:
     assert len(every) == int(first.total)
     closed = yield tickets.list(status="TICKET_STATUS_CLOSED")
     assert all(t.status == "TICKET_STATUS_CLOSED" for t in closed.tickets)
-    ticket = yield tickets.create(subject="Contract", message="Opened by the SDK", ticket_type="TICKET_TYPE_TECHNICAL")
+    ticket = yield tickets.create(
+        subject="Contract", message="Opened by the SDK", ticket_type="TICKET_TYPE_TECHNICAL"
+    )
     assert ticket.ticket_id and ticket.conversations[0].content == "Opened by the SDK"
     replied = yield tickets.add_message(ticket.ticket_id, message="A plain string reply")
     assert [c.content for c in replied.conversations][-1] == "A plain string reply"
@@ -136,7 +138,9 @@ def control_plane_scenario(tm: Any, *, bool_params: bool) -> Scenario:
     up = [m for m in deployments if m.status == "MODEL_STATUS_UP"]
     assert sorted(m.model_name for m in up) == sorted(ON_DEMAND_MODELS)
     assert (yield models.get(up[0].model_id)).model_name == up[0].model_name
-    logs = yield cp.observability.deployments.logs.list(up[0].deployment_id, limit=10, direction="LOG_DIRECTION_FORWARD")
+    logs = yield cp.observability.deployments.logs.list(
+        up[0].deployment_id, limit=10, direction="LOG_DIRECTION_FORWARD"
+    )
     assert len(logs) == 10 and logs[0].message
     deployment_metrics = yield cp.observability.deployments.metrics.get(up[0].deployment_id)
     assert deployment_metrics and deployment_metrics[0].data

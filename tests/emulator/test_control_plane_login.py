@@ -62,7 +62,9 @@ def test_deny_in_the_browser_page(anon: httpx.Client, clock: FakeClock) -> None:
     assert denied.status_code == 403 and denied.json()["code"] == 7
 
 
-def test_python_hooks_approve_and_deny(anon: httpx.Client, emulator: RunningEmulator, clock: FakeClock) -> None:
+def test_python_hooks_approve_and_deny(
+    anon: httpx.Client, emulator: RunningEmulator, clock: FakeClock
+) -> None:
     first, second = start(anon), start(anon)
     assert emulator.control_plane.approve(first["cli_code"])
     assert emulator.control_plane.deny(second["cli_code"])

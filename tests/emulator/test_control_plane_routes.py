@@ -67,7 +67,10 @@ def test_list_routes_have_non_empty_list_wrappers(cp: httpx.Client, path: str, k
     [
         ("/v1/billing/serverless-pricing?model=no-such-model", "pricing"),
         ("/v1/billing/gpu-pricing?gpuType=GPU_TYPE_B200", "pricing"),
-        ("/v1/billing/serverless-usage/history?startTime=2001-01-01T00:00:00Z&endTime=2001-02-01T00:00:00Z", "rows"),
+        (
+            "/v1/billing/serverless-usage/history?startTime=2001-01-01T00:00:00Z&endTime=2001-02-01T00:00:00Z",
+            "rows",
+        ),
         ("/v1/support/tickets?page=99", "tickets"),
         ("/v1/activities?action=no.such.action", "activities"),
     ],
@@ -95,7 +98,11 @@ def test_spending_summary_matches_history(cp: httpx.Client) -> None:
         assert_money(bucket["costSaving"])
     last7 = sum(money_value(b["amount"]) for b in buckets[-7:])
     assert money_value(summary["spend7d"]) == last7
-    assert money_value(summary["spend24h"]) <= money_value(summary["spend7d"]) <= money_value(summary["spend30d"])
+    assert (
+        money_value(summary["spend24h"])
+        <= money_value(summary["spend7d"])
+        <= money_value(summary["spend30d"])
+    )
 
 
 def test_transactions_page_to_the_end(cp: httpx.Client) -> None:
@@ -207,8 +214,12 @@ def test_auth_required_everywhere_but_login(anon: httpx.Client, emulator: Runnin
     assert_error(anon.get("/auth/profile"), 401, 16)
     assert_error(anon.get("/v1/billing/balance", headers={"Authorization": "Bearer nope"}), 401, 16)
     # An inference key is not a control-plane token.
-    assert_error(anon.get("/v1/billing/balance", headers={"Authorization": f"Bearer {DEMO_INFERENCE_KEY}"}), 401, 16)
-    assert_error(anon.get("/v1/billing/balance", headers={"Authorization": emulator.control_plane_token}), 401, 16)
+    assert_error(
+        anon.get("/v1/billing/balance", headers={"Authorization": f"Bearer {DEMO_INFERENCE_KEY}"}), 401, 16
+    )
+    assert_error(
+        anon.get("/v1/billing/balance", headers={"Authorization": emulator.control_plane_token}), 401, 16
+    )
 
 
 def test_unknown_route_and_method(cp: httpx.Client) -> None:
@@ -226,15 +237,17 @@ def test_bad_bodies_are_400(cp: httpx.Client) -> None:
 
 
 def test_other_users_scope_is_forbidden(cp: httpx.Client) -> None:
-    assert_error(cp.get("/v1/billing/balance", params={"userId": "00000000-0000-4000-8000-000000000000"}), 403, 7)
+    assert_error(
+        cp.get("/v1/billing/balance", params={"userId": "00000000-0000-4000-8000-000000000000"}), 403, 7
+    )
     ok(cp.get("/v1/billing/balance", params={"userId": DEMO_USER_ID}))
 
 
 def test_profile_update_and_terms(cp: httpx.Client) -> None:
     before = ok(cp.get("/auth/profile"))["user"]
-    assert ok(cp.put(f"/v1/users/{DEMO_USER_ID}", json={"displayName": "Countess", "company": "Babbage & Co"})) == {
-        "empty": {}
-    }
+    assert ok(
+        cp.put(f"/v1/users/{DEMO_USER_ID}", json={"displayName": "Countess", "company": "Babbage & Co"})
+    ) == {"empty": {}}
     after = ok(cp.get("/auth/profile"))["user"]
     assert (after["displayName"], after["company"]) == ("Countess", "Babbage & Co")
     assert after["firstName"] == before["firstName"]
@@ -253,7 +266,12 @@ def test_api_key_lifecycle_reaches_inference_keys(cp: httpx.Client, emulator: Ru
     expired = [k for k in listed if k.get("expiresAt", "9") < datetime.now(UTC).isoformat()]
     assert expired and not any(emulator.state.is_valid_inference_key(k["id"]) for k in expired)
 
-    body = {"userId": DEMO_USER_ID, "name": "tm-tui", "scopes": ["inference"], "expiresAt": "2099-01-01T00:00:00Z"}
+    body = {
+        "userId": DEMO_USER_ID,
+        "name": "tm-tui",
+        "scopes": ["inference"],
+        "expiresAt": "2099-01-01T00:00:00Z",
+    }
     key = ok(cp.post("/v1/users/api-keys", json=body))["apiKey"]
     assert key["name"] == "tm-tui" and key["scopes"] == ["inference"] and key["expiresAt"].startswith("2099")
     assert emulator.state.is_valid_inference_key(key["id"])
@@ -277,7 +295,9 @@ def test_billing_address_update(cp: httpx.Client) -> None:
 
 def test_top_up_through_payment_intent(cp: httpx.Client) -> None:
     before = money_value(ok(cp.get("/v1/billing/balance"))["balance"])
-    intent = ok(cp.post("/v1/billing/stripe/payment-intents", json={"amount": {"units": "20", "nanos": 500000000}}))
+    intent = ok(
+        cp.post("/v1/billing/stripe/payment-intents", json={"amount": {"units": "20", "nanos": 500000000}})
+    )
     assert intent["clientSecret"].startswith(intent["stripePaymentIntentId"])
     confirm = {"stripePaymentIntentId": intent["stripePaymentIntentId"]}
     assert ok(cp.post("/v1/billing/stripe/payment-intents/confirm", json=confirm)) == {"empty": {}}
@@ -325,9 +345,9 @@ def test_tickets_paging_and_filters(cp: httpx.Client) -> None:
 
 def test_ticket_create_reply_close(cp: httpx.Client) -> None:
     total = int(ok(cp.get("/v1/support/tickets"))["total"])
-    ticket = ok(cp.post("/v1/support/tickets", json={"subject": "Help", "message": "It broke", "type": "BILLING"}))[
-        "ticket"
-    ]
+    ticket = ok(
+        cp.post("/v1/support/tickets", json={"subject": "Help", "message": "It broke", "type": "BILLING"})
+    )["ticket"]
     assert ticket["status"] == "TICKET_STATUS_OPEN" and ticket["type"] == "TICKET_TYPE_BILLING"
     assert ticket["conversations"][0]["content"] == "It broke"
     assert int(ok(cp.get("/v1/support/tickets"))["total"]) == total + 1
@@ -399,8 +419,12 @@ def test_deploy_then_delete(cp: httpx.Client) -> None:
 def test_model_check_search_chat(cp: httpx.Client) -> None:
     check = ok(cp.post("/v1/models/check", json={"modelId": "meta-llama/Llama-3.3-70B-Instruct"}))
     assert check["requiredGpuMemoryGib"] > 100 and check["requiredLmCacheMemoryGib"] > 0
-    found = ok(cp.post("/v1/models:search-by-infra", json={"infra": {"cloudProvider": "CLOUD_PROVIDER_LAMBDA"}}))
-    assert found["models"] and all(m["infra"]["cloudProvider"] == "CLOUD_PROVIDER_LAMBDA" for m in found["models"])
+    found = ok(
+        cp.post("/v1/models:search-by-infra", json={"infra": {"cloudProvider": "CLOUD_PROVIDER_LAMBDA"}})
+    )
+    assert found["models"] and all(
+        m["infra"]["cloudProvider"] == "CLOUD_PROVIDER_LAMBDA" for m in found["models"]
+    )
     reply = ok(cp.post("/v1/models/mdl_01J2LLAMA8B:chat", json={"body": "Hello there"}))
     assert "Hello there" in reply["response"]
     assert_error(cp.post("/v1/models/mdl_01JBLLAMA70B:chat", json={"body": "hi"}), 400, 3)
@@ -424,7 +448,9 @@ def test_observability(cp: httpx.Client) -> None:
 
 
 def test_reserved_deployment(cp: httpx.Client) -> None:
-    body = ok(cp.post("/v1/support/reserved-deployments", json={"fullName": "Ada", "preferredGpu": "GPU_TYPE_H100"}))
+    body = ok(
+        cp.post("/v1/support/reserved-deployments", json={"fullName": "Ada", "preferredGpu": "GPU_TYPE_H100"})
+    )
     assert body["requestId"].startswith("rdr_")
 
 
@@ -434,24 +460,50 @@ def test_admin_routes_need_the_admin_role(cp: httpx.Client, emulator: RunningEmu
     first = ok(cp.get("/v1/admin/users", params={"size": 20}))
     assert first["total"] > 20 and len(first["users"]) == 20
     other = first["users"][1]["id"]
-    changed = ok(cp.post("/v1/admin/users/change_role", json={"targetUserId": other, "targetUserRole": "admin"}))
+    changed = ok(
+        cp.post("/v1/admin/users/change_role", json={"targetUserId": other, "targetUserRole": "admin"})
+    )
     assert changed["user"]["userRole"] == "USER_ROLE_ADMIN"
-    before = money_value(ok(cp.post("/v1/admin/billing/balances", json={"targetUserIds": [other]}))["balances"][0]["balance"])
-    after = ok(cp.post("/v1/admin/billing/balances:add", json={"targetUserId": other, "amount": 25}))["balance"]
+    before = money_value(
+        ok(cp.post("/v1/admin/billing/balances", json={"targetUserIds": [other]}))["balances"][0]["balance"]
+    )
+    after = ok(cp.post("/v1/admin/billing/balances:add", json={"targetUserId": other, "amount": 25}))[
+        "balance"
+    ]
     assert money_value(after) == before + 25
-    summaries = ok(cp.post("/v1/admin/billing/spending/summary", json={"targetUserIds": [DEMO_USER_ID]}))["summaries"]
+    summaries = ok(cp.post("/v1/admin/billing/spending/summary", json={"targetUserIds": [DEMO_USER_ID]}))[
+        "summaries"
+    ]
     assert summaries[0]["spend30d"] == ok(cp.get("/v1/billing/spending/summary"))["spend30d"]
-    upsert = {"pricing": {"model": "new/model", "inputTokenPrice": 1, "outputTokenPrice": {"units": "2", "nanos": 0}}}
+    upsert = {
+        "pricing": {
+            "model": "new/model",
+            "inputTokenPrice": 1,
+            "outputTokenPrice": {"units": "2", "nanos": 0},
+        }
+    }
     created = ok(cp.post("/v1/admin/billing/serverless-pricing", json=upsert))["pricing"]
     assert created["inputTokenPrice"]["units"] == "1"
     assert ok(cp.get("/v1/billing/serverless-pricing", params={"model": "new/model"}))["pricing"] == [created]
-    assert ok(cp.delete("/v1/admin/billing/serverless-pricing", params={"id": created["id"]})) == {"empty": {}}
+    assert ok(cp.delete("/v1/admin/billing/serverless-pricing", params={"id": created["id"]})) == {
+        "empty": {}
+    }
     gpu = {"pricing": {"gpuType": "GPU_TYPE_B200", "cloudProvider": "CLOUD_PROVIDER_NEBIUS", "hourlyRate": 6}}
     ok(cp.put("/v1/admin/billing/gpu-pricing", json=gpu))
     ok(cp.delete("/v1/admin/billing/gpu-pricing/GPU_TYPE_B200/CLOUD_PROVIDER_NEBIUS"))
     assert ok(cp.get("/v1/billing/gpu-pricing", params={"gpuType": "GPU_TYPE_B200"}))["pricing"] == []
-    product = ok(cp.post("/v1/admin/products", json={"product": {"name": "4x H200", "requiredGpuNum": 4}}))["product"]
+    product = ok(cp.post("/v1/admin/products", json={"product": {"name": "4x H200", "requiredGpuNum": 4}}))[
+        "product"
+    ]
     assert product in ok(cp.get("/v1/admin/products"))["products"]
     admin_models = ok(cp.get("/v1/admin/models", params={"size": 2}))
     assert admin_models["total"] == 5 and len(admin_models["models"]) == 2
     assert ok(cp.delete(f"/v1/admin/models/{admin_models['models'][0]['modelId']}")) == {"empty": {}}
+
+
+def test_faults_apply_to_the_control_plane(cp: httpx.Client, emulator: RunningEmulator) -> None:
+    emulator.state.faults.add("status=503,retry_after=2@control_plane:/v1/billing/balance#times=1")
+    failed = cp.get("/v1/billing/balance")
+    assert_error(failed, 503, 14)
+    assert failed.headers["retry-after"] == "2"
+    ok(cp.get("/v1/billing/balance"))

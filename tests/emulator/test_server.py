@@ -66,7 +66,9 @@ def test_three_listeners_then_a_clean_stop() -> None:
 def test_given_ports_and_state() -> None:
     ports = free_port(), free_port(), free_port()
     state = EmulatorState(auto_approve_login_after_s=0)
-    with run_emulator(state, serverless_port=ports[0], on_demand_port=ports[1], control_plane_port=ports[2]) as em:
+    with run_emulator(
+        state, serverless_port=ports[0], on_demand_port=ports[1], control_plane_port=ports[2]
+    ) as em:
         assert em.serverless_base_url.endswith(f":{ports[0]}")
         assert em.on_demand_base_url.endswith(f":{ports[1]}")
         assert em.control_plane_base_url.endswith(f":{ports[2]}")
@@ -120,7 +122,9 @@ def _spawn(*args: str) -> subprocess.Popen[str]:
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_cli_json_line_then_clean_exit_on_signal(stop_signal: signal.Signals) -> None:
-    process = _spawn("--json", "--unthrottled", "--auto-approve", "0", "--fault", "status=503@serverless:/health")
+    process = _spawn(
+        "--json", "--unthrottled", "--auto-approve", "0", "--fault", "status=503@serverless:/health"
+    )
     try:
         assert process.stdout is not None
         info = json.loads(process.stdout.readline())

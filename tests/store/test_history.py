@@ -54,7 +54,12 @@ def test_round_trip_keeps_settings_and_messages_in_order(store: HistoryStore) ->
     store.add_message(cid, "assistant", "two", reasoning="why", model="m1", metrics={"ttft_s": 0.5})
 
     loaded = store.load_conversation(cid)
-    assert (loaded.profile, loaded.surface, loaded.model, loaded.mode) == ("work", "on_demand", "m1", Mode.RESPONSES)
+    assert (loaded.profile, loaded.surface, loaded.model, loaded.mode) == (
+        "work",
+        "on_demand",
+        "m1",
+        Mode.RESPONSES,
+    )
     assert loaded.system_prompt == "Be brief." and loaded.params == {"temperature": "0.2"}
     assert contents(store, cid) == [(0, "user", "one"), (1, "assistant", "two")]
     answer = loaded.messages[1]
@@ -226,7 +231,12 @@ def test_truncate_after_drops_later_messages(store: HistoryStore) -> None:
 def test_delete_turn_takes_a_users_answers_and_closes_the_gap(store: HistoryStore) -> None:
     cid = chat(store, ("q1", "a1"), ("q2", "a2"), ("q3", "a3"))
     store.delete_turn(cid, 2)  # q2 + a2
-    assert contents(store, cid) == [(0, "user", "q1"), (1, "assistant", "a1"), (2, "user", "q3"), (3, "assistant", "a3")]
+    assert contents(store, cid) == [
+        (0, "user", "q1"),
+        (1, "assistant", "a1"),
+        (2, "user", "q3"),
+        (3, "assistant", "a3"),
+    ]
     store.delete_turn(cid, 1)  # an answer alone
     assert contents(store, cid) == [(0, "user", "q1"), (1, "user", "q3"), (2, "assistant", "a3")]
     store.delete_turn(cid, 1)  # the last turn
@@ -242,7 +252,9 @@ def test_delete_conversation_removes_its_messages(store: HistoryStore, path: Pat
     assert [c.id for c in store.list_conversations()] == [keep]
     assert store.list_conversations("remove") == []
     with sqlite3.connect(path) as raw:
-        assert raw.execute("SELECT COUNT(*) FROM messages WHERE conversation_id = ?", (gone,)).fetchone() == (0,)
+        assert raw.execute("SELECT COUNT(*) FROM messages WHERE conversation_id = ?", (gone,)).fetchone() == (
+            0,
+        )
 
 
 def test_update_conversation_checks_fields(store: HistoryStore) -> None:

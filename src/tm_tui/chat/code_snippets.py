@@ -1,5 +1,5 @@
-""" "View code": the exact last request as curl, as Python with the `tensormesh` SDK, and as Python
-with the `openai` package.
+"""The "View code" panel: the exact last request as curl, as Python with the `tensormesh` SDK, and
+as Python with the `openai` package.
 
 The inference key is written as a reference to `$TENSORMESH_INFERENCE_API_KEY` unless the user asks
 to reveal it. Untrusted text from the conversation ends up inside the snippets, so every value is

@@ -38,7 +38,9 @@ def request_messages(
     An answer still streaming is left out, and so is an answer that failed before any text came.
     Reasoning of earlier answers is sent back only when asked (it costs prompt tokens).
     """
-    out: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}] if system_prompt.strip() else []
+    out: list[dict[str, Any]] = (
+        [{"role": "system", "content": system_prompt}] if system_prompt.strip() else []
+    )
     for message in messages:
         if message.status is MessageStatus.STREAMING or (message.role == "assistant" and not message.content):
             continue

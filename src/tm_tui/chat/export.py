@@ -47,7 +47,9 @@ def to_markdown(conversation: Conversation) -> str:
         f"- Started: {_when(conversation.created)}",
     ]
     if params:
-        lines.append("- Parameters: " + ", ".join(f"`{key}={json.dumps(value)}`" for key, value in params.items()))
+        lines.append(
+            "- Parameters: " + ", ".join(f"`{key}={json.dumps(value)}`" for key, value in params.items())
+        )
     total = conversation_cost(
         TurnMetrics.from_dict(m.metrics).cost for m in conversation.messages if m.role == "assistant"
     )

@@ -105,7 +105,15 @@ class Params:
     def to_raw(self) -> dict[str, str]:
         """The text-field form `validate_params` reads back to an equal `Params`."""
         raw = {f.key: "" for f in PARAM_FIELDS}
-        for key in ("temperature", "top_p", "top_k", "max_tokens", "seed", "presence_penalty", "frequency_penalty"):
+        for key in (
+            "temperature",
+            "top_p",
+            "top_k",
+            "max_tokens",
+            "seed",
+            "presence_penalty",
+            "frequency_penalty",
+        ):
             value = getattr(self, key)
             raw[key] = "" if value is None else repr(value)
         raw["stop"] = format_stop_sequences(self.stop)
@@ -254,12 +262,23 @@ def validate_params(raw: dict[str, str]) -> tuple[Params, dict[str, str]]:
 
 # --- stop sequences -----------------------------------------------------------------------------
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", ",": ",", "s": " ", '"': '"', "'": "'", "0": "\0"}
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "\\": "\\",
+    ",": ",",
+    "s": " ",
+    '"': '"',
+    "'": "'",
+    "0": "\0",
+    "[": "[",
+}
 _ESCAPE_OUT = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\", ",": "\\,", "\0": "\\0"}
 
 
 def parse_stop_sequences(text: str) -> tuple[str, ...]:
-    r"""Comma-separated sequences with escapes: `\n \t \r \\ \, \s` (space) `\0 \xHH \uHHHH`.
+    r"""Comma-separated sequences with escapes: `\n \t \r \\ \, \[ \s` (space) `\0 \xHH \uHHHH`.
 
     Unescaped spaces around each item are trimmed, so `###, END` is two sequences; write `\s` for a
     space that matters at an edge. A JSON array of strings is accepted as well.
@@ -324,6 +343,8 @@ def _escape_stop(stop: str) -> str:
     for index, char in enumerate(stop):
         if char in _ESCAPE_OUT:
             out.append(_ESCAPE_OUT[char])
+        elif char == "[" and index == 0:  # a leading bracket would read as a JSON list
+            out.append("\\[")
         elif char.isspace() and (index == 0 or index == len(stop) - 1):
             out.append("\\s" if char == " " else f"\\u{ord(char):04x}")
         elif not char.isprintable():

@@ -74,7 +74,9 @@ class PresetStore:
         try:
             data = json.loads(text)
         except ValueError:
-            raise PresetError(f"{self.path}: not valid JSON; fix or remove it (it was left untouched)") from None
+            raise PresetError(
+                f"{self.path}: not valid JSON; fix or remove it (it was left untouched)"
+            ) from None
         if not _well_formed(data):
             raise PresetError(f"{self.path}: unexpected layout; fix or remove it (it was left untouched)")
         return data["profiles"]

@@ -83,7 +83,7 @@ class ControlPlaneStore:
         self.data = data
         self.login = LoginFlow(state)
         self._activity_seq = len(data.activities)
-        self._payment_intents: dict[str, Decimal] = {}
+        self.payment_intents: dict[str, Decimal] = {}
         # Active, unexpired seeded keys work for inference exactly like keys created later.
         for key in data.api_keys:
             if "deletedAt" not in key and _parse_time(key["expiresAt"]) > data.now:
@@ -529,7 +529,7 @@ async def create_payment_intent(call: Call) -> dict:
     call.scope(payload.get("userId"))
     amount = _amount(payload)
     intent_id = f"pi_3P{secrets.token_hex(8)}"
-    call.store._payment_intents[intent_id] = amount
+    call.store.payment_intents[intent_id] = amount
     return {"stripePaymentIntentId": intent_id, "clientSecret": f"{intent_id}_secret_{secrets.token_hex(6)}"}
 
 
@@ -537,7 +537,7 @@ async def confirm_payment_intent(call: Call) -> dict:
     payload = await call.body()
     call.scope(payload.get("userId"))
     intent_id = _required(payload, "stripePaymentIntentId")
-    amount = call.store._payment_intents.pop(intent_id, None)
+    amount = call.store.payment_intents.pop(intent_id, None)
     if amount is None:
         raise ApiError(404, f"payment intent {intent_id} not found")
     default = next((m for m in call.data.payment_methods if m["isDefault"]), None)

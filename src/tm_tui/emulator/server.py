@@ -240,17 +240,30 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--serverless-port", type=int, default=0, metavar="PORT", help="default: a free port")
     parser.add_argument("--on-demand-port", type=int, default=0, metavar="PORT", help="default: a free port")
-    parser.add_argument("--control-plane-port", type=int, default=0, metavar="PORT", help="default: a free port")
+    parser.add_argument(
+        "--control-plane-port", type=int, default=0, metavar="PORT", help="default: a free port"
+    )
     pacing = Pacing()
-    parser.add_argument("--ttft", type=float, default=pacing.ttft_s, metavar="SECONDS", help="time to first token")
-    parser.add_argument("--tokens-per-s", type=float, default=pacing.tokens_per_s, metavar="N", help="stream speed")
+    parser.add_argument(
+        "--ttft", type=float, default=pacing.ttft_s, metavar="SECONDS", help="time to first token"
+    )
+    parser.add_argument(
+        "--tokens-per-s", type=float, default=pacing.tokens_per_s, metavar="N", help="stream speed"
+    )
     parser.add_argument("--unthrottled", action="store_true", help="stream as fast as possible")
     parser.add_argument(
-        "--fault", action="append", default=[], metavar="SPEC", help="inject a fault (repeatable), e.g. "
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="inject a fault (repeatable), e.g. "
         "'status=503,retry_after=2@serverless:/v1/chat/completions#times=1'",
     )
     parser.add_argument(
-        "--auto-approve", type=float, default=None, metavar="SECONDS",
+        "--auto-approve",
+        type=float,
+        default=None,
+        metavar="SECONDS",
         help="approve browser logins by themselves after SECONDS (demo mode)",
     )
     parser.add_argument("--json", action="store_true", help="print URLs and credentials as one JSON line")
@@ -292,8 +305,7 @@ def describe(emulator: RunningEmulator) -> str:
         "# openai package:",
         f"export OPENAI_BASE_URL={serverless}/v1",
         f"export OPENAI_API_KEY={emulator.inference_api_key}",
-        "# tm CLI (it ignores the credential env vars; pass flags):",
-        f"export TENSORMESH_CONTROL_PLANE_BASE_URL={cp}",
+        "# tm CLI (reads the control-plane URL above but no credential variables; pass flags):",
         "tm auth login --no-open-browser",
         f"tm infer chat --base-url {serverless} --api-key {emulator.inference_api_key} --model <model> --stream",
     ]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
@@ -79,7 +79,7 @@ async def _check_control_plane(session: Session, clock: Callable[[], float]) -> 
     user = await client.profile()
     latency = clock() - started
     who = user.display_name or user.user_email or user.id or "unknown user"
-    return SurfaceStatus(url, "ok", latency_s=latency, note=f"Logged in as {who}.")
+    return SurfaceStatus(url, "ok", latency_s=latency, note=f"Logged in as {who}")
 
 
 class StatusRow(Vertical):
@@ -92,40 +92,47 @@ class StatusRow(Vertical):
         self.status: SurfaceStatus | None = None
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="status-head"):
-            yield Static(self.title, classes="status-title", markup=False)
-            yield Static("", classes="status-url", markup=False)
-        yield Static("waiting for settings…", classes="status-detail", markup=False)
-        yield ErrorPanel()
+        # One text widget per row (the error panel is mounted only when needed): this screen is
+        # often the first frame, where every widget costs start-up time.
+        yield Static(self._summary(), classes="status-summary", markup=False)
 
     def show(self, status: SurfaceStatus) -> None:
         self.status = status
-        self.query_one(".status-url", Static).update(Text(sanitize(status.url), "underline"))
         self.set_class(status.ok, "-ok")
         self.set_class(status.error is not None, "-error")
         self.set_class(status.error is None and not status.ok, "-off")
-        detail = self.query_one(".status-detail", Static)
-        panel = self.query_one(ErrorPanel)
-        panel.display = status.error is not None
+        self.query_one(".status-summary", Static).update(self._summary())
+        panels = self.query(ErrorPanel)
+        if status.error is None:
+            panels.remove()
+        elif panels:
+            panels.first().show_error(status.error)
+        else:
+            self.mount(ErrorPanel(status.error))
+
+    def _summary(self) -> Text:
+        text = Text.assemble((f"{self.title:<24}", "bold"))
+        status = self.status
+        if status is None:
+            return text.append("\nwaiting for settings…", "italic")
+        text.append(sanitize(status.url), "underline").append("\n")
         if status.error is not None:
-            panel.show_error(status.error)
-            detail.update(Text("✗ failed", "bold"))
-            return
-        parts = Text()
+            return text.append("✗ failed", "bold")
         if status.health is not None:
-            parts.append("● ", "bold").append(f"health {sanitize(status.health)}")
+            text.append("● ", "bold").append(f"health {sanitize(status.health)}")
         if status.version:
-            parts.append(f"  ·  version {sanitize(status.version)}")
+            text.append(f"  ·  version {sanitize(status.version)}")
         if status.latency_s is not None:
-            parts.append(f"  ·  {status.latency_s * 1000:.0f} ms")
+            text.append(f"  ·  {status.latency_s * 1000:.0f} ms")
         if status.note:
-            parts.append(("\n" if parts else "") + sanitize(status.note), "italic")
-        detail.update(parts)
+            text.append(("\n" if status.health else "") + sanitize(status.note), "italic")
+        return text
 
 
 class StatusScreen(SectionScreen):
     SECTION_ID = "status"
     CSS_PATH = Path(__file__).with_name("status.tcss")
+    AUTO_FOCUS = None  # nothing to type into; focusing the list would only redraw the footer
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh", id="status.refresh", tooltip="Check every surface again"),
     ]

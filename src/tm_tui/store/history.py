@@ -338,7 +338,17 @@ class HistoryStore:
             cursor = conn.execute(
                 "INSERT INTO conversations (title, created, updated, profile, surface, model, mode,"
                 " system_prompt, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (title, now, now, profile, surface, model, Mode(mode), system_prompt, json.dumps(params or {})),
+                (
+                    title,
+                    now,
+                    now,
+                    profile,
+                    surface,
+                    model,
+                    Mode(mode),
+                    system_prompt,
+                    json.dumps(params or {}),
+                ),
             )
             return cursor.lastrowid
 
@@ -489,14 +499,24 @@ class HistoryStore:
             conn.execute(
                 "UPDATE messages SET status = ?, metrics = ?, error = ?, content = COALESCE(?, content),"
                 " reasoning = COALESCE(?, reasoning), updated = ? WHERE id = ?",
-                (MessageStatus(status), json.dumps(metrics or {}), error, content, reasoning, now, message_id),
+                (
+                    MessageStatus(status),
+                    json.dumps(metrics or {}),
+                    error,
+                    content,
+                    reasoning,
+                    now,
+                    message_id,
+                ),
             )
             self._touch_for_message(conn, message_id, now)
 
     def edit_message(self, message_id: int, content: str) -> None:
         now = _now()
         with self._transaction() as conn:
-            conn.execute("UPDATE messages SET content = ?, updated = ? WHERE id = ?", (content, now, message_id))
+            conn.execute(
+                "UPDATE messages SET content = ?, updated = ? WHERE id = ?", (content, now, message_id)
+            )
             self._touch_for_message(conn, message_id, now)
 
     def truncate_after(self, conversation_id: int, position: int) -> None:

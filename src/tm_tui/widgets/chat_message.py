@@ -1,0 +1,158 @@
+"""The messages of the chat conversation: a user prompt, and an answer with its metrics and status.
+
+Both are focusable, so a message can be acted on from the keyboard (edit, delete, retry, copy); the
+keys call screen actions that read which message has focus. Everything shown is untrusted text:
+rendered as `Text`/Markdown, never console markup, with control characters neutralised.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from tm_tui.chat.metrics import TurnMetrics
+from tm_tui.store.history import MessageStatus
+from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.widgets.metrics_bar import MetricsLine
+from tm_tui.widgets.stream_view import StreamView
+
+STATUS_MARKS: dict[MessageStatus, str] = {
+    MessageStatus.STREAMING: "streaming…",
+    MessageStatus.STOPPED: "■ stopped",
+    MessageStatus.ERROR: "✗ failed",
+    MessageStatus.TRUNCATED: "… cut short",
+    MessageStatus.INTERRUPTED: "⚠ interrupted",
+}
+
+
+class MessageView(Vertical, can_focus=True):
+    """Common to both roles: the stored message id and a header line."""
+
+    def __init__(self, message_id: int | None, *, classes: str = "") -> None:
+        super().__init__(classes=f"message {classes}".strip())
+        self.message_id = message_id
+
+    def header_text(self) -> Text:
+        raise NotImplementedError
+
+    def refresh_header(self) -> None:
+        self.query_one(".message-header", Static).update(self.header_text())
+
+
+class UserMessage(MessageView):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "screen.edit_message", "Edit & resend", id="chat.message.edit"),
+        Binding("d,delete", "screen.delete_message", "Delete turn", id="chat.message.delete"),
+        Binding("c", "screen.copy_message", "Copy", id="chat.message.copy"),
+    ]
+
+    def __init__(self, message_id: int | None, text: str) -> None:
+        super().__init__(message_id, classes="user-message")
+        self.text = text
+
+    def header_text(self) -> Text:
+        return Text("You", "bold")
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.header_text(), classes="message-header", markup=False)
+        yield Static(Text(sanitize(self.text)), classes="user-text", markup=False)
+
+
+class AssistantMessage(MessageView):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "screen.retry", "Retry", id="chat.message.retry"),
+        Binding("d,delete", "screen.delete_message", "Delete", id="chat.message.delete"),
+        Binding("c", "screen.copy_message", "Copy", id="chat.message.copy"),
+    ]
+
+    def __init__(
+        self,
+        message_id: int | None,
+        *,
+        model: str | None,
+        content: str = "",
+        reasoning: str = "",
+        status: MessageStatus = MessageStatus.STREAMING,
+        metrics: TurnMetrics | None = None,
+        error: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__(message_id, classes="assistant-message")
+        self.model = model
+        self.status = status
+        self.title = title  # replaces "Assistant" (compare panes name their target)
+        self._initial = (content, reasoning, metrics, error)
+
+    @property
+    def content(self) -> str:
+        return self.query_one(StreamView).content
+
+    def header_text(self) -> Text:
+        text = Text(self.title or "Assistant", "bold")
+        if self.model:
+            text.append(" · ").append(sanitize(self.model), "dim")
+        mark = STATUS_MARKS.get(self.status)
+        if mark:
+            text.append("  ").append(mark, f"status-{self.status.value}")
+        return text
+
+    def compose(self) -> ComposeResult:
+        content, reasoning, metrics, error = self._initial
+        yield Static(self.header_text(), classes="message-header", markup=False)
+        yield StreamView(content, reasoning, final=self.status is not MessageStatus.STREAMING)
+        panel = ErrorPanel()
+        panel.display = False
+        yield panel
+        yield MetricsLine(metrics)
+
+    def on_mount(self) -> None:
+        self.set_class(self.status is MessageStatus.STREAMING, "-streaming")
+        _, _, _, error = self._initial
+        if error:
+            self.show_stored_error(error)
+
+    def show_live(self, content: str, reasoning: str) -> None:
+        self.query_one(StreamView).show_live(content, reasoning)
+
+    async def finish(
+        self,
+        content: str,
+        reasoning: str,
+        status: MessageStatus,
+        metrics: TurnMetrics | None,
+        error: BaseException | None = None,
+        next_step: str = "",
+    ) -> None:
+        """The answer ended: one Markdown render, the status mark, metrics and any error."""
+        self.status = status
+        self.remove_class("-streaming")
+        self.refresh_header()
+        if error is not None:
+            self.show_error(error, next_step)
+        if metrics is not None:
+            self.query_one(MetricsLine).show(metrics)
+        await self.query_one(StreamView).finalize(content, reasoning)
+
+    def show_error(self, error: BaseException, next_step: str = "") -> None:
+        panel = self.query_one(ErrorPanel)
+        panel.show_error(error)
+        if next_step and panel.info is not None:
+            text = Text(panel.info.message)
+            if panel.info.hint:
+                text.append("\n→ ").append(panel.info.hint, "italic")
+            panel.update(text.append("\n").append(next_step, "bold"))
+        panel.display = True
+        self.add_class("-error")
+
+    def show_stored_error(self, message: str) -> None:
+        """An error saved in history (no exception object to describe any more)."""
+        panel = self.query_one(ErrorPanel)
+        panel.border_title = "Failed"
+        panel.update(Text.assemble(sanitize(message), "\n", ("r retries", "bold")))
+        panel.display = True
+        self.add_class("-error")

@@ -1,0 +1,100 @@
+"""Metrics of one answer (the line under it) and of a whole conversation (the bar above the prompt).
+
+Only measured or server-reported numbers are shown: when a cut stream carried no usage the line says
+"usage unavailable" and the cost is unknown, never an estimate dressed as a count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tm_tui.chat.cost import ConversationCost, format_usd
+from tm_tui.chat.metrics import TurnMetrics
+from tm_tui.widgets.error_panel import sanitize
+
+SEPARATOR = " · "
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.2f} s"
+
+
+def turn_metrics_text(metrics: TurnMetrics) -> Text:
+    """`TTFT 312 ms · total 2.41 s · 58.1 tok/s · 12 prompt / 140 completion / 0 cached · $0.000171 · stop · req_…`."""
+    parts: list[Text | str] = []
+    if metrics.ttft_s is not None:
+        parts.append(f"TTFT {_ms(metrics.ttft_s)}")
+    if metrics.total_s is not None:
+        parts.append(f"total {_seconds(metrics.total_s)}")
+    if metrics.tokens_per_s is not None:
+        parts.append(f"{metrics.tokens_per_s:.1f} tok/s" + (" (chunks)" if metrics.tokens_estimated else ""))
+    if metrics.has_usage:
+        parts.append(
+            f"{metrics.prompt_tokens} prompt / {_count(metrics.completion_tokens)} completion"
+            f" / {_count(metrics.cached_tokens)} cached"
+        )
+    else:
+        parts.append(Text("usage unavailable", "italic"))
+    parts.append(format_usd(metrics.cost, unknown="cost unknown"))
+    if metrics.finish_reason:
+        parts.append(f"finish {sanitize(metrics.finish_reason)}")
+    if metrics.request_id:
+        parts.append(sanitize(metrics.request_id))
+    return Text(SEPARATOR).join(Text(p) if isinstance(p, str) else p for p in parts)
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def conversation_totals_text(metrics: Iterable[TurnMetrics], cost: ConversationCost) -> Text:
+    """Answers, token sums over the answers that reported usage, and the summed known cost."""
+    answers = list(metrics)
+    reported = [m for m in answers if m.has_usage]
+    text = Text.assemble(("conversation ", "dim"), f"{len(answers)} answer{'s' if len(answers) != 1 else ''}")
+    if reported:
+        prompt = sum(m.prompt_tokens or 0 for m in reported)
+        completion = sum(m.completion_tokens or 0 for m in reported)
+        cached = sum(m.cached_tokens or 0 for m in reported)
+        text.append(f"{SEPARATOR}{prompt} prompt / {completion} completion / {cached} cached tokens")
+    missing = len(answers) - len(reported)
+    if missing:
+        text.append(f"{SEPARATOR}{missing} without usage", "italic")
+    text.append(SEPARATOR + ("cost " + format_usd(cost.total) if cost.priced_turns else "cost unknown"))
+    if cost.priced_turns and not cost.complete:
+        text.append(f" (+{cost.unpriced_turns} unpriced)", "italic")
+    return text
+
+
+class MetricsLine(Static):
+    """The metrics of one answer; empty (and hidden by CSS) until the answer ends."""
+
+    DEFAULT_CLASSES = "metrics-line"
+
+    def __init__(self, metrics: TurnMetrics | None = None) -> None:
+        super().__init__(markup=False)
+        self.metrics = metrics
+        if metrics is not None:
+            self.show(metrics)
+
+    def show(self, metrics: TurnMetrics) -> None:
+        self.metrics = metrics
+        self.update(turn_metrics_text(metrics))
+        self.add_class("-shown")
+
+
+class ConversationBar(Static):
+    DEFAULT_CLASSES = "conversation-bar"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(markup=False, id=id)
+
+    def show(self, metrics: Iterable[TurnMetrics], cost: ConversationCost) -> None:
+        self.update(conversation_totals_text(metrics, cost))

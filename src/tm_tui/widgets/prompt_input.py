@@ -1,0 +1,66 @@
+"""The multi-line prompt: Enter sends, shift+enter inserts a newline, up/down recall earlier prompts.
+
+Many terminals send the same bytes for shift+enter and enter, so ctrl+j and alt+enter insert a
+newline too (both are listed in the footer/help). Recall happens only when the cursor is on the
+first line (up) or the last line (down), so moving inside a multi-line draft still works.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import TextArea
+
+NEWLINE_KEYS = ("shift+enter", "ctrl+j", "alt+enter")
+
+
+class PromptInput(TextArea):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # A priority binding: TextArea would otherwise take Enter as a newline before bindings run.
+        Binding("enter", "submit", "Send", id="chat.send", priority=True),
+        Binding(",".join(NEWLINE_KEYS), "newline", "Newline", id="chat.newline", key_display="shift+enter/ctrl+j"),
+    ]
+
+    class Submitted(Message):
+        def __init__(self, prompt: PromptInput, text: str) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.text = text
+
+    class Recall(Message):
+        """Up on the first line (`older=True`) or down on the last line asks for prompt history."""
+
+        def __init__(self, prompt: PromptInput, older: bool) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.older = older
+
+    def __init__(self, *, id: str | None = None, placeholder: str = "") -> None:
+        super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        self.placeholder = placeholder
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted(self, self.text))
+
+    def action_newline(self) -> None:
+        start, end = self.selection
+        self._replace_via_keyboard("\n", start, end)
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        if not select and self.cursor_location[0] == 0:
+            self.post_message(self.Recall(self, older=True))
+            return
+        super().action_cursor_up(select)
+
+    def action_cursor_down(self, select: bool = False) -> None:
+        if not select and self.cursor_location[0] == self.document.line_count - 1:
+            self.post_message(self.Recall(self, older=False))
+            return
+        super().action_cursor_down(select)
+
+    def replace_text(self, text: str) -> None:
+        """Set the draft and put the cursor at its end."""
+        self.text = text
+        self.move_cursor(self.document.end)

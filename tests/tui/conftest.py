@@ -1,0 +1,57 @@
+"""Fixtures for Pilot tests of the shell.
+
+`emulator_env` points the environment at the per-test emulator (the `default` profile then resolves
+to it through the env layer, like a user with TENSORMESH_* exported). `make_app(**options)` builds a
+`TmApp` with a fixed clock so latencies are deterministic. `settle(pilot)` waits until no worker is
+running and every posted message has been handled — never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual.pilot import Pilot
+from textual.worker import WorkerState
+
+from tm_tui.app import TmApp
+from tm_tui.cli import LaunchOptions
+from tm_tui.emulator.server import RunningEmulator
+
+SIZE = (120, 40)
+
+
+def fixed_clock() -> float:
+    return 0.0
+
+
+@pytest.fixture
+def emulator_env(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+    for name, value in emulator.sdk_env().items():
+        monkeypatch.setenv(name, value)
+    return emulator
+
+
+@pytest.fixture
+def make_app() -> Callable[..., TmApp]:
+    def build(**options: object) -> TmApp:
+        return TmApp(LaunchOptions(**options), clock=fixed_clock)  # type: ignore[arg-type]
+
+    return build
+
+
+async def settle(pilot: Pilot, rounds: int = 50) -> None:
+    """Wait for every worker (including ones started by messages handled meanwhile) to finish."""
+    app = pilot.app
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+            await pilot.pause()
+            return
+    raise AssertionError("workers did not settle")
+
+
+def notifications(app: TmApp) -> list[tuple[str, str, str]]:
+    """(title, message, severity) of every notification the app has shown."""
+    return [(n.title, n.message, n.severity) for n in app._notifications]

@@ -1,0 +1,194 @@
+"""Pilot tests of the shell: start-up, sections, palette, context bar, help, theme, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from textual.command import CommandPalette
+
+from tm_tui.api.errors import ServerError
+from tm_tui.app import TmApp
+from tm_tui.screens import sections
+from tm_tui.screens.help import HelpScreen
+from tm_tui.screens.sections import SECTIONS, Section, SectionCommands, default_section
+from tm_tui.screens.status import StatusScreen
+from tm_tui.session import LoginState
+from tm_tui.store.cache import Cache
+from tm_tui.widgets.context_bar import ContextBar, ContextChanged
+
+from .conftest import SIZE, notifications, settle
+
+
+async def test_opens_on_the_default_section_with_the_context(emulator_env, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, StatusScreen)  # the first frame already shows the section
+        await settle(pilot)
+        assert app.current_section == default_section().id
+        context = app.context
+        assert (context.profile, context.surface, context.login) == ("default", "serverless", LoginState.LOGGED_IN)
+        assert context.display_name == "Ada L."
+        bar = str(app.screen.query_one(ContextBar).render())
+        for part in ("profile default (Ada L.)", "surface serverless", "model none", "control plane logged in"):
+            assert part in bar
+
+
+async def test_the_context_bar_follows_context_changed(emulator_env, make_app):
+    app = make_app(model="openai/gpt-oss-120b")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "model openai/gpt-oss-120b" in str(app.screen.query_one(ContextBar).render())
+        app.session.set_model("serverless", "deepseek-ai/DeepSeek-R1-0528")
+        app.screen.post_message(ContextChanged())  # bubbles from any screen to the app's one handler
+        await settle(pilot)
+        assert app.context.model == "deepseek-ai/DeepSeek-R1-0528"
+        assert "model deepseek-ai/DeepSeek-R1-0528" in str(app.screen.query_one(ContextBar).render())
+
+
+async def test_every_section_opens_by_its_key(emulator_env, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for section in SECTIONS:
+            await pilot.press(section.key)
+            await settle(pilot)
+            assert app.current_section == section.id
+            assert isinstance(app.screen, section.load())
+
+
+@pytest.fixture
+def extra_section(monkeypatch):
+    """A second registered section (another Status screen), to see the palette switch sections."""
+    extra = Section("status2", "Second Status", "f12", "tm_tui.screens.status:StatusScreen", "a test section")
+    monkeypatch.setattr(sections, "SECTIONS", (*SECTIONS, extra))
+    return extra
+
+
+async def test_the_palette_opens_sections_by_name(emulator_env, make_app, extra_section):
+    app = make_app()
+    app.add_mode(extra_section.id, extra_section.make_screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"Open Second Status")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.current_section == "status2"
+        hits = [hit.text async for hit in SectionCommands(app.screen).search("open")]
+        assert {f"Open {s.title}" for s in sections.SECTIONS} <= set(hits)
+
+
+async def test_screen_bindings_are_palette_commands(emulator_env, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Refresh", "Help", "Theme", "Quit"} <= titles
+
+
+async def test_help_lists_app_and_screen_bindings(emulator_env, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        assert help_screen.screen_title == "Status"
+        assert ("r", "Refresh", "status.refresh") in help_screen.screen_rows
+        app_ids = {binding_id for _, _, binding_id in help_screen.app_rows}
+        assert {"app.quit", "app.help", *(f"section.{s.id}" for s in SECTIONS)} <= app_ids
+        await pilot.press("escape")
+        assert isinstance(app.screen, StatusScreen)
+
+
+async def test_every_binding_has_an_id():
+    for binding in TmApp.BINDINGS + StatusScreen.BINDINGS + HelpScreen.BINDINGS:
+        assert binding.id, binding
+
+
+async def test_theme_is_remembered_across_restarts(emulator_env, make_app, isolated_dirs):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.theme = "nord"
+        await settle(pilot)
+    config = (isolated_dirs["TM_TUI_CONFIG_DIR"] / "config.toml").read_text()
+    assert 'theme = "nord"' in config
+
+    again = make_app()  # the cache restores it before the first frame
+    assert again.theme == "nord"
+
+    (isolated_dirs["TM_TUI_DATA_DIR"] / "cache.json").unlink()
+    third = make_app()  # without the cache, the settings file restores it once loaded
+    async with third.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert third.theme == "nord"
+
+
+async def test_cache_shows_the_last_profile_and_user_at_once(emulator_env, make_app, isolated_dirs):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    cache = Cache.load(isolated_dirs["TM_TUI_DATA_DIR"] / "cache.json")
+    assert cache.last_profile == "default"
+    assert cache.profile("default").display_name == "Ada L."
+    # Before any settings or network, the next start shows what was cached.
+    assert make_app().context.display_name == "Ada L."
+
+
+async def test_a_broken_tm_auth_json_is_reported_not_fatal(emulator, make_app, isolated_dirs):
+    (isolated_dirs["TM_CONFIG_HOME"] / "auth.json").write_text("{not json")
+    app = make_app(control_plane_url=emulator.control_plane_base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.is_running
+        problems = [message for title, message, _ in notifications(app) if title == "Settings problem"]
+        assert any("auth.json" in message and "invalid JSON" in message for message in problems)
+        assert app.context.login == LoginState.NOT_LOGGED_IN
+
+
+async def test_worker_errors_become_messages(emulator_env, make_app, isolated_dirs):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        async def fails_readably() -> None:
+            raise ServerError("The service is down.", status=503, request_id="req-1")
+
+        async def has_a_bug() -> None:
+            raise RuntimeError("boom")
+
+        app.run_worker(fails_readably())
+        app.run_worker(has_a_bug())
+        await settle(pilot)
+        assert app.is_running
+        shown = {title: message for title, message, severity in notifications(app) if severity == "error"}
+        assert "HTTP 503: The service is down. (request id req-1)" in shown["Server error"]
+        assert "retry in a moment" in shown["Server error"]  # the error's hint
+        assert "RuntimeError: boom" in shown["Unexpected error"]
+        log = (isolated_dirs["TM_TUI_DATA_DIR"] / "errors.log").read_text()
+        assert "RuntimeError: boom" in log and "Traceback" in log
+        assert "The service is down" not in log  # expected errors are not logged as bugs
+
+
+async def test_demo_mode_runs_its_own_emulator(make_app, isolated_dirs):
+    app = make_app(demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.context.profile == "demo" and app.context.demo
+        assert app.context.login == LoginState.LOGGED_IN
+        assert all(row.status.ok for row in app.screen.query("StatusRow"))
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+    assert not (isolated_dirs["TM_TUI_CONFIG_DIR"] / "config.toml").exists()  # the demo writes no settings
+
+
+async def test_cache_json_written_by_the_app_is_valid(emulator_env, make_app, isolated_dirs):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    data = json.loads((isolated_dirs["TM_TUI_DATA_DIR"] / "cache.json").read_text())
+    assert data["version"] == 1 and data["last_profile"] == "default"
