@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from tm_tui.api.control_plane import ControlPlaneClient
     from tm_tui.api.inference import InferenceClient
     from tm_tui.cli import LaunchOptions
-    from tm_tui.config import Flags, Profile, ResolvedSettings
+    from tm_tui.config import Flags, Profile, ResolvedSettings, Secret
 
 log = logging.getLogger(__name__)
 
@@ -332,6 +332,15 @@ class Session:
         """Make `surface` the active one, remembered in the profile."""
         self.surface = normalize_surface(surface)
         self._persist(surface=self.surface)
+
+    def update_profile(self, **changes: object) -> None:
+        """Change fields of the active profile (stored; in memory for the demo); `reload()` applies them."""
+        self._persist(**changes)
+
+    @property
+    def refresh_token(self) -> Secret | None:
+        """The current refresh token: a refresh on a 401 may have replaced the resolved one."""
+        return self._refresh_token
 
     def set_model(self, surface: str, model: str | None) -> None:
         """Remember the chosen model of a surface in the profile."""
