@@ -15,7 +15,9 @@ HEAVY = ("textual", "httpx", "pydantic", "starlette", "uvicorn", "rich")
 
 
 def python(code: str) -> str:
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     return result.stdout
 
 
@@ -36,9 +38,9 @@ def test_help_and_version_import_nothing_heavy(flag):
 
 
 def test_the_app_module_defers_the_network_layers():
-    """Importing the shell (everything before the first frame) must not load the API, config or
-    emulator layers: they cost more than Textual itself."""
-    heavy = ("httpx", "pydantic", "starlette", "uvicorn", "tm_tui.api", "tm_tui.config", "tm_tui.emulator")
+    """Importing the shell (everything before the first frame) must not load the API layer, the
+    settings models or the emulator: together they cost more than Textual itself."""
+    heavy = ("httpx", "pydantic", "tomli_w", "starlette", "uvicorn", "tm_tui.api", "tm_tui.emulator")
     assert loaded_after("import tm_tui.app", heavy) == []
 
 
@@ -46,7 +48,13 @@ def test_help_explains_sections_demo_env_and_files():
     out = subprocess.run(
         [sys.executable, "-m", "tm_tui", "--help"], capture_output=True, text=True, timeout=60, check=True
     ).stdout
-    for needle in ("--demo", "sections:", "TENSORMESH_INFERENCE_API_KEY", "files:", "never taken on the command line"):
+    for needle in (
+        "--demo",
+        "sections:",
+        "TENSORMESH_INFERENCE_API_KEY",
+        "files:",
+        "never taken on the command line",
+    ):
         assert needle in out
     assert "--api-key" not in out and "--token" not in out
 
@@ -77,7 +85,9 @@ def test_options_are_parsed():
     assert parse_args([]) == LaunchOptions()
 
 
-@pytest.mark.parametrize("argv", [["--timeout", "0"], ["--timeout", "soon"], ["--surface", "cloud"], ["--api-key", "k"]])
+@pytest.mark.parametrize(
+    "argv", [["--timeout", "0"], ["--timeout", "soon"], ["--surface", "cloud"], ["--api-key", "k"]]
+)
 def test_bad_options_exit_with_usage(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         parse_args(argv)

@@ -65,7 +65,15 @@ class TmApp(App[None]):
         Binding("f1", "help", "Help", id="app.help"),
         Binding("question_mark", "help", "Help", show=False, id="app.help.alt"),
         *(
-            Binding(s.key, f"open_section('{s.id}')", s.title, id=f"section.{s.id}", tooltip=s.summary)
+            # Priority: a focused text area must not swallow them (TextArea binds f6/f7 itself).
+            Binding(
+                s.key,
+                f"open_section('{s.id}')",
+                s.title,
+                id=f"section.{s.id}",
+                tooltip=s.summary,
+                priority=True,
+            )
             for s in SECTIONS
         ),
     ]

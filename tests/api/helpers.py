@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-EXAMPLES = Path("/work/shared/api/examples")
+from tests.shared_api import EXAMPLES
 
 CP = "https://cp.test"
 SERVERLESS = "https://serverless.test"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.shared_api import EXAMPLES
 from tm_tui.api.errors import StreamError
+from tm_tui.api.reasoning import split_leading_think
 from tm_tui.api.streaming import (
     ChatStream,
     CompletionStream,
@@ -24,10 +25,7 @@ from tm_tui.api.streaming import (
     ToolCall,
     ToolCallDelta,
     UsageReport,
-    split_leading_think,
 )
-
-EXAMPLES = Path("/work/shared/api/examples")
 
 
 def example(name: str) -> bytes:
@@ -303,7 +301,8 @@ async def test_stop_from_another_task_while_the_server_is_silent(serve) -> None:
     consumer = asyncio.create_task(consume())
     await body.waiting.wait()  # the reader is now blocked on the silent server
     stream.stop()
-    await consumer
+    async with asyncio.timeout(30):  # a guard, not a measurement: a broken stop() waits forever
+        await consumer
     assert received == [ReasoningDelta("plan"), TextDelta("Part")]
     result = stream.result
     assert (result.content, result.reasoning, result.stopped, result.error) == ("Part", "plan", True, None)

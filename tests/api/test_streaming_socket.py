@@ -73,12 +73,10 @@ async def test_server_cutting_the_connection_keeps_partial(raw_server) -> None:
     assert (raised.value.partial_text, raised.value.request_id) == ("Hello", "sock-1")
 
 
-@pytest.mark.timeout(30)  # without a working stop() this would wait forever
 async def test_stop_while_the_server_is_silent_closes_the_socket(raw_server) -> None:
     raw = await raw_server([event("Part")], "hang")
-    async with httpx.AsyncClient(
-        timeout=httpx.Timeout(5.0, read=None)
-    ) as client:  # no idle timeout to rescue it
+    # no idle timeout: only stop() can end the wait
+    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0, read=None)) as client:
         stream = ChatStream(client.stream("POST", raw.url, json={}), model="m")
         first = asyncio.Event()
 
@@ -91,7 +89,8 @@ async def test_stop_while_the_server_is_silent_closes_the_socket(raw_server) -> 
         consumer = asyncio.create_task(consume())
         await first.wait()
         stream.stop()
-        await consumer
+        async with asyncio.timeout(30):  # a guard, not a measurement: a broken stop() waits forever
+            await consumer
         await raw.client_gone.wait()  # the server saw the connection close
     assert (stream.result.content, stream.result.stopped, stream.result.error) == ("Part", True, None)
 

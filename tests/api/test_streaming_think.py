@@ -6,7 +6,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tm_tui.api.streaming import LeadingThinkFilter, ReasoningDelta, TextDelta, split_leading_think
+from tm_tui.api.reasoning import LeadingThinkFilter, split_leading_think
+from tm_tui.api.stream_events import ReasoningDelta, TextDelta
 
 
 @pytest.mark.parametrize(

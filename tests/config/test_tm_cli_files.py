@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.config.helpers import Dirs, write
+from tests.shared_api import EXAMPLES
 from tm_tui.config.errors import ConfigFileError
 from tm_tui.config.tm_cli_files import (
     delete_tm_auth,
@@ -18,7 +19,7 @@ from tm_tui.config.tm_cli_files import (
     write_tm_overrides,
 )
 
-EXAMPLE_CONFIG = Path("/work/shared/api/examples/cli/config.toml.txt")
+EXAMPLE_CONFIG = EXAMPLES / "cli" / "config.toml.txt"
 TM = Path(sys.executable).parent / "tm"
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.payload-abcdef.sig-123456"
 

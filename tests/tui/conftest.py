@@ -57,3 +57,12 @@ async def settle(pilot: Pilot, rounds: int = 50) -> None:
 def notifications(app: TmApp) -> list[tuple[str, str, str]]:
     """(title, message, severity) of every notification the app has shown."""
     return [(n.title, n.message, n.severity) for n in app._notifications]
+
+
+async def open_section(pilot: Pilot, section_id: str) -> None:
+    """Switch to a section by its key, as a user would, and let it load."""
+    from tm_tui.screens.sections import section
+
+    await settle(pilot)
+    await pilot.press(section(section_id).key)
+    await settle(pilot)

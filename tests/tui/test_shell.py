@@ -17,20 +17,25 @@ from tm_tui.session import LoginState
 from tm_tui.store.cache import Cache
 from tm_tui.widgets.context_bar import ContextBar, ContextChanged
 
-from .conftest import SIZE, notifications, settle
+from .conftest import SIZE, notifications, open_section, settle
 
 
 async def test_opens_on_the_default_section_with_the_context(emulator_env, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        assert isinstance(app.screen, StatusScreen)  # the first frame already shows the section
+        assert isinstance(app.screen, default_section().load())  # the first frame shows the section
         await settle(pilot)
         assert app.current_section == default_section().id
         context = app.context
-        assert (context.profile, context.surface, context.login) == ("default", "serverless", LoginState.LOGGED_IN)
+        assert (context.profile, context.surface, context.login) == (
+            "default",
+            "serverless",
+            LoginState.LOGGED_IN,
+        )
         assert context.display_name == "Ada L."
         bar = str(app.screen.query_one(ContextBar).render())
-        for part in ("profile default (Ada L.)", "surface serverless", "model none", "control plane logged in"):
+        model = f"model {context.model}" if context.model else "model none"  # a section may pick one
+        for part in ("profile default (Ada L.)", "surface serverless", model, "control plane logged in"):
             assert part in bar
 
 
@@ -84,7 +89,7 @@ async def test_the_palette_opens_sections_by_name(emulator_env, make_app, extra_
 async def test_screen_bindings_are_palette_commands(emulator_env, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_section(pilot, "status")
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Refresh", "Help", "Theme", "Quit"} <= titles
 
@@ -92,7 +97,7 @@ async def test_screen_bindings_are_palette_commands(emulator_env, make_app):
 async def test_help_lists_app_and_screen_bindings(emulator_env, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_section(pilot, "status")
         await pilot.press("f1")
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
@@ -104,7 +109,7 @@ async def test_help_lists_app_and_screen_bindings(emulator_env, make_app):
         assert isinstance(app.screen, StatusScreen)
 
 
-async def test_every_binding_has_an_id():
+def test_every_binding_has_an_id():
     for binding in TmApp.BINDINGS + StatusScreen.BINDINGS + HelpScreen.BINDINGS:
         assert binding.id, binding
 
@@ -180,6 +185,7 @@ async def test_demo_mode_runs_its_own_emulator(make_app, isolated_dirs):
         await settle(pilot)
         assert app.context.profile == "demo" and app.context.demo
         assert app.context.login == LoginState.LOGGED_IN
+        await open_section(pilot, "status")
         assert all(row.status.ok for row in app.screen.query("StatusRow"))
         await pilot.press("ctrl+q")
     assert app.return_code == 0

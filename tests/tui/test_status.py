@@ -8,7 +8,7 @@ from tm_tui.screens.status import StatusRow, StatusScreen
 from tm_tui.session import LoginState
 from tm_tui.widgets.error_panel import ErrorPanel
 
-from .conftest import SIZE, settle
+from .conftest import SIZE, open_section, settle
 
 
 def rows(app) -> dict[str, StatusRow]:
@@ -29,7 +29,7 @@ def summary(row: StatusRow) -> str:
 async def test_all_three_surfaces_are_healthy(emulator_env, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_section(pilot, "status")
         assert isinstance(app.screen, StatusScreen)
         for surface, row in rows(app).items():
             assert row.status.ok, surface
@@ -42,7 +42,7 @@ async def test_all_three_surfaces_are_healthy(emulator_env, make_app):
 async def test_an_injected_503_is_shown_in_place_and_refresh_recovers(emulator_env, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_section(pilot, "status")
         fault = emulator_env.state.faults.add("status=503@serverless:/health")
         await pilot.press("r")
         await settle(pilot)
@@ -62,7 +62,7 @@ async def test_an_injected_503_is_shown_in_place_and_refresh_recovers(emulator_e
 async def test_an_unreachable_host_is_readable(emulator_env, make_app):
     app = make_app(on_demand_url=closed_port_url())
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_section(pilot, "status")
         info = rows(app)["on_demand"].query_one(ErrorPanel).info
         assert info.title == "Unreachable"
         assert "Could not reach 127.0.0.1" in info.message
@@ -73,7 +73,7 @@ async def test_a_tls_failure_is_readable(emulator_env, make_app):
     plain_http = emulator_env.serverless_base_url.removeprefix("http://")
     app = make_app(serverless_url=f"https://{plain_http}")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_section(pilot, "status")
         info = rows(app)["serverless"].query_one(ErrorPanel).info
         assert info.title == "TLS failure"
         assert "--ca-bundle" in info.hint
@@ -82,7 +82,7 @@ async def test_a_tls_failure_is_readable(emulator_env, make_app):
 async def test_a_rejected_token_marks_the_login_expired(emulator_env, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_section(pilot, "status")
         emulator_env.state.faults.add("status=401@control_plane:/auth/profile")
         await pilot.press("r")
         await settle(pilot)
@@ -98,7 +98,7 @@ async def test_without_credentials_what_can_answer_does(emulator, make_app):
         control_plane_url=emulator.control_plane_base_url,
     )
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_section(pilot, "status")
         by_surface = rows(app)
         assert by_surface["serverless"].status.ok  # /health and /version are public on serverless
         assert "No inference API key" in summary(by_surface["serverless"])

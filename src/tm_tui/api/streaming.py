@@ -15,7 +15,7 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -34,111 +34,21 @@ from tm_tui.api.models.stream import (
     output_reasoning,
     output_text,
 )
+from tm_tui.api.reasoning import LeadingThinkFilter
 from tm_tui.api.sse import aiter_sse
+from tm_tui.api.stream_events import (
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    UsageReport,
+)
+from tm_tui.api.stream_timing import Clock, StreamTimer, StreamTiming
 
 type Opener = AbstractAsyncContextManager[httpx.Response]
-type Clock = Callable[[], float]
 
 _SERVER_MESSAGE_LIMIT = 500
-
-
-# --- events -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TextDelta:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReasoningDelta:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCallDelta:
-    """A fragment of tool call `index`: `arguments` is to be appended to what came before."""
-
-    index: int
-    id: str | None = None
-    type: str | None = None
-    name: str | None = None
-    arguments: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class UsageReport:
-    usage: Usage
-
-
-type StreamEvent = TextDelta | ReasoningDelta | ToolCallDelta | UsageReport
-
-
-# --- result ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCall:
-    index: int
-    id: str | None
-    type: str | None
-    name: str
-    arguments: str
-
-
-@dataclass(frozen=True, slots=True)
-class StreamTiming:
-    """Client-side timing, in seconds of the injected clock (`time.perf_counter` by default).
-
-    A "token" is a chunk carrying generated text (content, reasoning or tool-call fragment).
-    `output_tokens` is `usage.completion_tokens` when the server reported it, else the number
-    of such chunks (`tokens_estimated` is then True).
-    """
-
-    started: float | None = None
-    first_token_at: float | None = None
-    ended_at: float | None = None
-    gaps: tuple[float, ...] = ()
-    output_tokens: int = 0
-    tokens_estimated: bool = True
-
-    @property
-    def ttft(self) -> float | None:
-        if self.started is None or self.first_token_at is None:
-            return None
-        return self.first_token_at - self.started
-
-    @property
-    def total(self) -> float | None:
-        if self.started is None or self.ended_at is None:
-            return None
-        return self.ended_at - self.started
-
-    @property
-    def tokens_per_second(self) -> float | None:
-        """Output tokens over the generation window (first token to end), so queueing is excluded."""
-        if self.first_token_at is None or self.ended_at is None:
-            return None
-        window = self.ended_at - self.first_token_at
-        return self.output_tokens / window if window > 0 else None
-
-    def gap_percentile(self, percent: float) -> float | None:
-        """Inter-token gap at `percent` (0-100), linearly interpolated between ranks."""
-        if not self.gaps:
-            return None
-        ordered = sorted(self.gaps)
-        rank = (len(ordered) - 1) * min(max(percent, 0.0), 100.0) / 100.0
-        low = int(rank)
-        high = min(low + 1, len(ordered) - 1)
-        return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-    @property
-    def p50_gap(self) -> float | None:
-        return self.gap_percentile(50)
-
-    @property
-    def p95_gap(self) -> float | None:
-        return self.gap_percentile(95)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,141 +67,7 @@ class StreamResult:
     timing: StreamTiming
 
 
-# --- leading <think> region ---------------------------------------------------------------------
-
-_OPEN, _CLOSE = "<think>", "</think>"
-
-
-def _partial_tag_suffix(text: str, tag: str) -> int:
-    """Length of the longest end of `text` that could be the start of `tag`."""
-    for size in range(min(len(tag) - 1, len(text)), 0, -1):
-        if text.endswith(tag[:size]):
-            return size
-    return 0
-
-
-class LeadingThinkFilter:
-    """Moves leading `<think>…</think>` blocks of streamed content into reasoning.
-
-    Tags may be split across chunks. Like the SDK (`tensormesh/_reasoning.py`): whitespace
-    around the blocks is dropped, several leading blocks are joined by a blank line, and a
-    `<think>` after visible text stays content. Unlike the SDK, a block never closed (the
-    answer was cut while thinking) counts as reasoning rather than content.
-    """
-
-    def __init__(self) -> None:
-        self._mode = "prefix"  # prefix: before or between blocks; think: inside one; visible
-        self._buffer = ""  # text not yet decided on
-        self._closed_block = False
-        self._block_has_text = False
-        self._reasoned = False
-
-    def feed(self, text: str) -> list[TextDelta | ReasoningDelta]:
-        if self._mode == "visible":
-            return [TextDelta(text)] if text else []
-        self._buffer += text
-        out: list[TextDelta | ReasoningDelta] = []
-        if self._mode == "think":
-            self._read_block(out)
-        while self._mode == "prefix":
-            stripped = self._buffer.lstrip()
-            if stripped.startswith(_OPEN):
-                self._buffer = stripped[len(_OPEN) :]
-                self._mode, self._block_has_text = "think", False
-                self._read_block(out)
-            elif not stripped or _OPEN.startswith(stripped):
-                break  # undecided until more text arrives
-            else:
-                self._show(out)
-        return out
-
-    def finish(self) -> list[TextDelta | ReasoningDelta]:
-        out: list[TextDelta | ReasoningDelta] = []
-        if self._mode == "think":
-            self._reason(self._buffer.rstrip(), out)
-        elif self._mode == "prefix":
-            self._show(out)
-        self._mode, self._buffer = "visible", ""
-        return out
-
-    def _read_block(self, out: list[TextDelta | ReasoningDelta]) -> None:
-        end = self._buffer.find(_CLOSE)
-        if end >= 0:
-            self._reason(self._buffer[:end].rstrip(), out)
-            self._buffer = self._buffer[end + len(_CLOSE) :]
-            self._mode, self._closed_block = "prefix", True
-            return
-        # Hold back a possible partial closing tag and trailing whitespace (dropped if the block ends).
-        keep = _partial_tag_suffix(self._buffer, _CLOSE)
-        ready = self._buffer[: len(self._buffer) - keep].rstrip()
-        self._reason(ready, out)
-        self._buffer = self._buffer[len(ready) :]
-
-    def _reason(self, text: str, out: list[TextDelta | ReasoningDelta]) -> None:
-        if not self._block_has_text:
-            text = text.lstrip()
-            if not text:
-                return
-            if self._reasoned:
-                text = "\n\n" + text
-            self._block_has_text = self._reasoned = True
-        if text:
-            out.append(ReasoningDelta(text))
-
-    def _show(self, out: list[TextDelta | ReasoningDelta]) -> None:
-        visible = self._buffer.lstrip() if self._closed_block else self._buffer
-        self._mode, self._buffer = "visible", ""
-        if visible:
-            out.append(TextDelta(visible))
-
-
-def split_leading_think(text: str) -> tuple[str, str]:
-    """(reasoning, content) of a whole reply whose content may start with `<think>` blocks."""
-    think = LeadingThinkFilter()
-    pieces = think.feed(text) + think.finish()
-    reasoning = "".join(piece.text for piece in pieces if isinstance(piece, ReasoningDelta))
-    content = "".join(piece.text for piece in pieces if isinstance(piece, TextDelta))
-    return reasoning, content
-
-
 # --- the streams ----------------------------------------------------------------------------------
-
-
-class _Timer:
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self.started: float | None = None
-        self.first: float | None = None
-        self.last: float | None = None
-        self.ended: float | None = None
-        self.gaps: list[float] = []
-        self.tokens = 0
-
-    def start(self) -> None:
-        self.started = self._clock()
-
-    def token(self) -> None:
-        now = self._clock()
-        if self.last is None:
-            self.first = now
-        else:
-            self.gaps.append(now - self.last)
-        self.last = now
-        self.tokens += 1
-
-    def stop(self) -> None:
-        self.ended = self._clock()
-
-    def snapshot(self, usage: Usage | None) -> StreamTiming:
-        reported = usage.completion_tokens if usage is not None else None
-        return StreamTiming(
-            started=self.started,
-            first_token_at=self.first,
-            ended_at=self.ended,
-            gaps=tuple(self.gaps),
-            output_tokens=reported if reported is not None else self.tokens,
-            tokens_estimated=reported is None,
-        )
 
 
 class _ToolCallBuilder:
@@ -359,7 +135,7 @@ class _InferenceStream:
     def __init__(self, opener: Opener, *, model: str, clock: Clock = time.perf_counter) -> None:
         self._opener = opener
         self._model = model
-        self._timer = _Timer(clock)
+        self._timer = StreamTimer(clock)
         self._entered = False
         self._payloads: AsyncGenerator[str, None] | None = None
         self._read_task: asyncio.Task[str | None] | None = None

@@ -48,15 +48,43 @@ class Section:
         return [] if css is None else list(css) if isinstance(css, list) else [css]
 
 
-# Keys reserved for sections still to come: chat f2, tokenizer f3, models f4, billing f5,
+# Keys reserved for sections still to come: tokenizer f3, models f4, billing f5,
 # account f6, support f7, settings f9.
 SECTIONS: tuple[Section, ...] = (
+    Section(
+        "chat",
+        "Chat",
+        "f2",
+        "tm_tui.screens.chat:ChatScreen",
+        "Streaming chat playground: parameters, metrics and cost, history, export, compare",
+    ),
     Section(
         "status",
         "Status",
         "f8",
         "tm_tui.screens.status:StatusScreen",
         "Health, version and latency of serverless, on-demand and the control plane",
+    ),
+    Section(
+        "models",
+        "Models",
+        "f4",
+        "tm_tui.screens.models:ModelsScreen",
+        "Choose the serverless model or an on-demand deployment, with prices",
+    ),
+    Section(
+        "account",
+        "Account",
+        "f6",
+        "tm_tui.screens.account:AccountScreen",
+        "Credentials and where they come from, browser login, inference API key",
+    ),
+    Section(
+        "settings",
+        "Settings",
+        "f9",
+        "tm_tui.screens.settings:SettingsScreen",
+        "Profiles: create, edit, switch, delete; theme",
     ),
 )
 

@@ -4,20 +4,20 @@ One small JSON file in the data dir: the last active profile and theme and, per 
 display name and the last model list of each surface. It holds no secret. A missing or unreadable
 file is an empty cache (it is only a hint), and writes are atomic so a crash never leaves half a file.
 
-It is read before the first frame, so it imports nothing heavy: `tm_tui.config` (pydantic) is only
-imported when saving, which happens after start-up.
+It is read before the first frame, so it imports only light modules (stdlib, `tm_tui.config.paths`
+and `tm_tui.config.atomic`; the config package loads its pydantic parts lazily).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
+from tm_tui.config.atomic import write_public
+from tm_tui.config.paths import tui_data_dir
 
 CACHE_FILE = "cache.json"
 FORMAT_VERSION = 1
@@ -42,11 +42,7 @@ class Cache:
 
     @classmethod
     def default_path(cls, env: Mapping[str, str] | None = None) -> Path:
-        # Same rule as `tm_tui.config.paths.tui_data_dir`, which cannot be imported this early:
-        # the `tm_tui.config` package pulls in pydantic (~0.2 s) when any submodule is imported.
-        override = (os.environ if env is None else env).get("TM_TUI_DATA_DIR", "").strip()
-        data_dir = Path(override).expanduser() if override else Path(platformdirs.user_data_dir("tm-tui"))
-        return data_dir / CACHE_FILE
+        return tui_data_dir(env) / CACHE_FILE
 
     @classmethod
     def load(cls, path: Path | None = None) -> Cache:
@@ -73,8 +69,6 @@ class Cache:
 
     def save(self) -> None:
         """Write the cache; raises `ConfigFileError` when the data dir is not writable."""
-        from tm_tui.config.atomic import write_public
-
         payload = {
             "version": FORMAT_VERSION,
             "last_profile": self.last_profile,

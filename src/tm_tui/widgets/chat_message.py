@@ -7,7 +7,7 @@ rendered as `Text`/Markdown, never console markup, with control characters neutr
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,18 +15,20 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from tm_tui.chat.metrics import TurnMetrics
 from tm_tui.store.history import MessageStatus
 from tm_tui.widgets.error_panel import ErrorPanel, sanitize
 from tm_tui.widgets.metrics_bar import MetricsLine
 from tm_tui.widgets.stream_view import StreamView
 
-STATUS_MARKS: dict[MessageStatus, str] = {
-    MessageStatus.STREAMING: "streaming…",
-    MessageStatus.STOPPED: "■ stopped",
-    MessageStatus.ERROR: "✗ failed",
-    MessageStatus.TRUNCATED: "… cut short",
-    MessageStatus.INTERRUPTED: "⚠ interrupted",
+if TYPE_CHECKING:
+    from tm_tui.chat.metrics import TurnMetrics
+
+STATUS_MARKS: dict[MessageStatus, tuple[str, str]] = {  # mark, Rich style
+    MessageStatus.STREAMING: ("streaming…", "italic"),
+    MessageStatus.STOPPED: ("■ stopped", "bold yellow"),
+    MessageStatus.ERROR: ("✗ failed", "bold red"),
+    MessageStatus.TRUNCATED: ("… cut short", "bold yellow"),
+    MessageStatus.INTERRUPTED: ("⚠ interrupted", "bold yellow"),
 }
 
 
@@ -96,9 +98,9 @@ class AssistantMessage(MessageView):
         text = Text(self.title or "Assistant", "bold")
         if self.model:
             text.append(" · ").append(sanitize(self.model), "dim")
-        mark = STATUS_MARKS.get(self.status)
-        if mark:
-            text.append("  ").append(mark, f"status-{self.status.value}")
+        if self.status in STATUS_MARKS:
+            mark, style = STATUS_MARKS[self.status]
+            text.append("  ").append(mark, style)
         return text
 
     def compose(self) -> ComposeResult:

@@ -81,7 +81,8 @@ class DeploymentTable(DataTable):
                 sanitize(deployment.inference_name or "?"),
                 short_enum(deployment.status, "MODEL_STATUS_"),
                 gpu_text(deployment),
-                provider_of(deployment) or short_enum(
+                provider_of(deployment)
+                or short_enum(
                     deployment.infra.cloud_provider if deployment.infra else None, "CLOUD_PROVIDER_"
                 ),
                 sanitize(deployment.endpoint or "—"),

@@ -15,7 +15,9 @@ from textual.widgets import Input
 
 class SecretInput(Input):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+t", "toggle_reveal", "Show/hide", id="secret.toggle", tooltip="Show or hide the secret"),
+        Binding(
+            "ctrl+t", "toggle_reveal", "Show/hide", id="secret.toggle", tooltip="Show or hide the secret"
+        ),
     ]
 
     def __init__(self, placeholder: str = "", *, id: str | None = None) -> None:

@@ -7,13 +7,16 @@ Only measured or server-reported numbers are shown: when a cut stream carried no
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
 from tm_tui.chat.cost import ConversationCost, format_usd
-from tm_tui.chat.metrics import TurnMetrics
 from tm_tui.widgets.error_panel import sanitize
+
+if TYPE_CHECKING:
+    from tm_tui.chat.metrics import TurnMetrics  # imports the API layer: not before the first frame
 
 SEPARATOR = " · "
 

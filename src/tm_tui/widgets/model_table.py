@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import DataTable
 
 from tm_tui.widgets.error_panel import sanitize
@@ -80,7 +81,9 @@ def merge_models(cards: Iterable[ModelCard], pricing: Sequence[ServerlessPricing
             ModelRow(
                 id=card.id,
                 owned_by=card.owned_by,
-                context_length=context if isinstance(context, int) and not isinstance(context, bool) else None,
+                context_length=context
+                if isinstance(context, int) and not isinstance(context, bool)
+                else None,
                 display_name=price.name if price else None,
                 input_price=money[0].amount if money[0] else None,
                 output_price=money[1].amount if money[1] else None,
@@ -111,10 +114,10 @@ def context_text(length: int | None) -> str:
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("Model", "id"),
     ("Context", "context_length"),
-    ("Input $/1M", "input_price"),
-    ("Output $/1M", "output_price"),
-    ("Cached $/1M", "cached_price"),
-    ("Pricing", "active"),
+    ("Input/1M", "input_price"),
+    ("Output/1M", "output_price"),
+    ("Cached/1M", "cached_price"),
+    ("Active", "active"),
 )
 
 
@@ -146,9 +149,13 @@ class ModelTable(DataTable):
         self.filter_text = text.strip().lower()
         self._render_rows()
 
+    class Sorted(Message):
+        """The sort column or direction changed."""
+
     def sort_by(self, key: str, *, reverse: bool = False) -> None:
         self.sort_key, self.sort_reverse = key, reverse
         self._render_rows()
+        self.post_message(self.Sorted())
 
     def action_next_sort(self) -> None:
         keys = [key for _, key in COLUMNS]
@@ -191,7 +198,7 @@ class ModelTable(DataTable):
         self.clear()
         for row in self.visible_rows:
             style = "dim" if row.active is False else ""
-            active = {True: "active", False: "inactive", None: NO_PRICE}[row.active]
+            active = {True: "yes", False: "no", None: NO_PRICE}[row.active]
             cells = [
                 sanitize(row.id),
                 context_text(row.context_length),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import PrivateAttr, model_validator
 
 from tm_tui.api.models.base import Usage, WireModel
 from tm_tui.api.models.stream import ResponseOutputItem, ResponsesUsage, output_reasoning, output_text
+from tm_tui.api.reasoning import split_leading_think
 
 
 class Traced(WireModel):
@@ -75,22 +75,6 @@ class Message(WireModel):
     reasoning: str | None = None
 
 
-_THINK_BLOCK = re.compile(r"\s*<think>(.*?)</think>", re.DOTALL)
-
-
-def split_leading_think(content: str) -> tuple[list[str], str]:
-    """Leading `<think>…</think>` blocks and the visible rest; an unclosed leading block is all reasoning."""
-    blocks: list[str] = []
-    rest = content
-    while match := _THINK_BLOCK.match(rest):
-        blocks.append(match.group(1).strip())
-        rest = rest[match.end() :]
-    if rest.lstrip().startswith("<think>"):  # cut off before `</think>` (e.g. by max_tokens)
-        blocks.append(rest.lstrip()[len("<think>") :].strip())
-        rest = ""
-    return blocks, (rest.lstrip() if blocks else content)
-
-
 class ReplyMessage(Message):
     """A reply message with reasoning normalised: server `reasoning_content` and leading think tags."""
 
@@ -102,12 +86,10 @@ class ReplyMessage(Message):
             alt = (self.model_extra or {}).get("reasoning_content")
             if isinstance(alt, str) and alt:
                 self.reasoning = alt
-        if isinstance(self.content, str):
-            blocks, visible = split_leading_think(self.content)
-            if blocks:
-                self.content = visible
-                if not self.reasoning:
-                    self.reasoning = "\n\n".join(block for block in blocks if block)
+        if isinstance(self.content, str) and self.content.lstrip().startswith("<think>"):
+            reasoning, self.content = split_leading_think(self.content)
+            if not self.reasoning:
+                self.reasoning = reasoning
         return self
 
     @property

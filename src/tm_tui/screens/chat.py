@@ -1,0 +1,614 @@
+"""Chat section: the streaming playground.
+
+State lives in a `ChatSession` (chat core), which saves to history as things happen: the user message
+before the request, the answer while it streams (on the flush timer), the final text with metrics.
+One answer streams at a time; its `Turn` is filled by a worker and shown by a timer, and the single
+`TurnEnded` handler finishes it (see `chat_stream`). Long conversations mount only their last
+`RENDERED_TAIL` messages; the rest come in on demand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Button, Select, Static
+
+from tm_tui.screens.sections import SECTIONS, SectionScreen
+from tm_tui.session import SURFACE_NAMES
+from tm_tui.store.history import HistoryError, HistoryStore, MessageStatus, Mode, StoredMessage
+from tm_tui.widgets.chat_message import AssistantMessage, MessageView, UserMessage
+from tm_tui.widgets.context_bar import ContextChanged
+from tm_tui.widgets.metrics_bar import ConversationBar
+from tm_tui.widgets.params_panel import ParamsPanel
+from tm_tui.widgets.prompt_input import PromptInput
+
+# This is the default section, imported before the first frame: the chat core and the API layer
+# (httpx, pydantic) are imported inside the methods that run once the session exists.
+if TYPE_CHECKING:
+    from tm_tui.chat.code_snippets import RequestSpec
+    from tm_tui.chat.conversation import ChatSession, PromptHistory
+    from tm_tui.chat.cost import PricingTable
+    from tm_tui.screens.chat_stream import Turn, TurnEnded
+    from tm_tui.session import Session
+
+HERE = Path(__file__).parent
+MODE_LABELS: dict[Mode, str] = {
+    Mode.CHAT: "Chat completions",
+    Mode.COMPLETION: "Completions",
+    Mode.RESPONSES: "Responses",
+}
+RENDERED_TAIL = 40  # messages mounted when a conversation opens; older ones on request
+EMPTY_HINT = (
+    "Type a prompt and press Enter. shift+enter or ctrl+j adds a line; ↑/↓ recall earlier prompts.\n"
+    "ctrl+t parameters · ctrl+o history · ctrl+b compare · alt+m mode · F1 every key"
+)
+
+
+class ChatScreen(SectionScreen):
+    SECTION_ID = "chat"
+    CSS_PATH: ClassVar = [
+        HERE / "chat.tcss",
+        HERE.parent / "widgets/chat_message.tcss",
+        HERE.parent / "widgets/params_panel.tcss",
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "stop", "Stop", id="chat.stop", tooltip="Stop the answer (keeps the text so far)"),
+        Binding("ctrl+r", "retry", "Retry", id="chat.retry", tooltip="Regenerate the last answer"),
+        Binding("ctrl+n", "new_conversation", "New", id="chat.new", tooltip="Start a new conversation"),
+        Binding("ctrl+t", "toggle_params", "Params", id="chat.params", tooltip="System prompt, parameters, presets"),
+        Binding("alt+m", "cycle_mode", "Mode", id="chat.mode", tooltip="Chat completions → Completions → Responses"),
+        Binding("ctrl+o", "history", "History", id="chat.history", tooltip="Browse, search and resume conversations"),
+        Binding("ctrl+s", "export", "Export", id="chat.export", tooltip="Save the conversation as Markdown or JSON"),
+        Binding("ctrl+g", "view_code", "Code", id="chat.code", tooltip="The last request as curl / Python"),
+        Binding("ctrl+b", "compare", "Compare", id="chat.compare", tooltip="Send one prompt to 2-3 models side by side"),
+        Binding("ctrl+l", "open_account", "Log in / key", id="chat.account", tooltip="Open Account (after a 401)"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: HistoryStore | None = None
+        self.chat: ChatSession | None = None
+        self.prompts: PromptHistory | None = None
+        self.turn: Turn | None = None
+        self.pricing: PricingTable = {}
+        self.last_request: RequestSpec | None = None
+        self.editing: int | None = None  # id of the user message being edited
+        self.last_error: BaseException | None = None
+        self._flush_timer: Timer | None = None
+        self._hidden_before = 0  # older messages not mounted yet
+
+    # -- layout -------------------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="chat-toolbar"):
+            yield Select(
+                [(label, mode.value) for mode, label in MODE_LABELS.items()],
+                value=Mode.CHAT.value, allow_blank=False, id="chat-mode", compact=True,
+            )  # fmt: skip
+            yield Select(
+                [(name, surface) for surface, name in SURFACE_NAMES.items()],
+                value="serverless", allow_blank=False, id="chat-surface", compact=True,
+            )  # fmt: skip
+            yield Select([], prompt="model…", id="chat-model", compact=True)
+        with Horizontal(id="chat-main"):
+            with VerticalScroll(id="conversation"):
+                yield Button("", id="show-earlier", compact=True)
+                yield Static(EMPTY_HINT, id="chat-empty", markup=False)
+            yield ParamsPanel(id="params")
+        yield ConversationBar(id="chat-totals")
+        with Vertical(id="prompt-box"):
+            yield Static("", id="edit-note", markup=False)
+            yield PromptInput(id="prompt", placeholder="Message… (Enter sends)")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#conversation").anchor()
+        self.query_one("#show-earlier").display = False
+        self.query_one("#params").display = False
+        self.query_one("#edit-note").display = False
+        self.query_one(PromptInput).focus()
+
+    def _open_store(self) -> None:
+        from tm_tui.chat.conversation import PromptHistory
+
+        try:
+            self.store = HistoryStore.open_default(self.app.env)
+        except HistoryError as error:
+            self.notify(f"{error}\nThis session's chats are not saved.", title="History", severity="warning", markup=False)
+            self.store = HistoryStore(Path(":memory:"))
+        self.prompts = PromptHistory(self.store)
+
+    def on_unmount(self) -> None:
+        if self.turn is not None:
+            self.turn.stop()
+        if self.store is not None:
+            self.store.close()
+
+    # -- session ------------------------------------------------------------------------------------
+    def session_changed(self, session: Session) -> None:
+        from tm_tui.chat.presets import PresetStore
+
+        if self.store is None:
+            self._open_store()
+        self.query_one(ParamsPanel).use_presets(PresetStore.open_default(self.app.env), session.profile_name)
+        self.query_one("#chat-surface", Select).value = session.surface
+        if self.chat is None:
+            self._new_chat()
+        self.load_models(session, session.surface)
+        self.load_pricing(session)
+
+    def context_changed(self, context: Any) -> None:
+        if self.chat is not None and context.model and not self.chat.messages:
+            self.chat.configure(model=context.model, surface=context.surface, profile=context.profile)
+
+    @work(exclusive=True, group="chat-pricing")
+    async def load_pricing(self, session: Session) -> None:
+        from tm_tui.api.errors import TmError
+        from tm_tui.chat.cost import pricing_table
+
+        if session.control_plane is None:
+            return  # cost stays unknown: pricing comes from the control plane
+        try:
+            self.pricing = pricing_table(await session.control_plane.serverless_pricing())
+        except TmError:
+            self.pricing = {}
+
+    @work(exclusive=True, group="chat-models")
+    async def load_models(self, session: Session, surface: str) -> None:
+        from tm_tui.api.errors import TmError
+
+        client = session.inference(surface)
+        names: list[str] = []
+        if client is not None:
+            try:
+                names = [model.id for model in (await client.models()).data]
+            except TmError:
+                names = []
+        self._show_models(session, surface, names)
+
+    def _show_models(self, session: Session, surface: str, names: list[str]) -> None:
+        current = session.model(surface)
+        if current and current not in names:
+            names.insert(0, current)  # a model typed elsewhere stays selectable
+        select = self.query_one("#chat-model", Select)
+        with self.prevent(Select.Changed):
+            select.set_options((name, name) for name in names)
+            if current:
+                select.value = current
+        if not current and names:
+            select.value = names[0]  # announces Changed: becomes the surface's model
+
+    @on(Select.Changed, "#chat-surface")
+    def _surface_chosen(self, event: Select.Changed) -> None:
+        session = self.app.session
+        if session is None or not isinstance(event.value, str) or event.value == session.surface:
+            return
+        session.set_surface(event.value)
+        self.post_message(ContextChanged())
+        self.load_models(session, event.value)
+
+    @on(Select.Changed, "#chat-model")
+    def _model_chosen(self, event: Select.Changed) -> None:
+        session = self.app.session
+        if session is None or not isinstance(event.value, str) or event.value == session.model(session.surface):
+            return
+        session.set_model(session.surface, event.value)
+        self.post_message(ContextChanged())
+
+    @on(Select.Changed, "#chat-mode")
+    def _mode_chosen(self, event: Select.Changed) -> None:
+        if self.chat is not None and isinstance(event.value, str) and Mode(event.value) is not self.chat.mode:
+            self.chat.configure(mode=event.value)
+        self.query_one(ParamsPanel).set_mode(Mode(str(event.value)))
+
+    def _target(self) -> tuple[Any, str] | None:
+        """The active surface's client and model, or None after telling the user what is missing."""
+        session = self.app.session
+        if session is None:
+            self.notify("Still starting up…", severity="warning")
+            return None
+        client = session.inference()
+        if client is None:
+            self.notify(session.inference_reason() or "Not configured.", title="Cannot send", severity="error", markup=False)
+            return None
+        model = session.model(session.surface)
+        if not model:
+            self.notify("Choose a model in the toolbar first.", title="Cannot send", severity="warning")
+            return None
+        return client, model
+
+    def _new_chat(self) -> None:
+        from tm_tui.chat.conversation import ChatSession
+
+        assert self.store is not None
+        session = self.app.session
+        panel = self.query_one(ParamsPanel)
+        params, _ = panel.validate(announce=False)
+        self.chat = ChatSession.new(
+            self.store,
+            model=session.model(session.surface) or "" if session else "",
+            surface=session.surface if session else None,
+            profile=session.profile_name if session else None,
+            mode=Mode(str(self.query_one("#chat-mode", Select).value)),
+            system_prompt=panel.system_prompt,
+            params=params,
+        )
+
+    # -- sending ------------------------------------------------------------------------------------
+    @on(PromptInput.Submitted)
+    async def _submitted(self, event: PromptInput.Submitted) -> None:
+        text = event.text
+        if not text.strip():
+            return
+        if self.turn is not None:
+            self.notify("An answer is still streaming: Esc stops it.", severity="warning")
+            return
+        target = self._target()
+        if target is None or self.chat is None:
+            return
+        client, model = target
+        session = self.app.session
+        assert session is not None
+        self.chat.configure(model=model, surface=session.surface, profile=session.profile_name)
+        if self.editing is not None:
+            index = self._index_of(self.editing)
+            self._end_edit()
+            if index is None:
+                return
+            self.chat.edit_and_resend(index, text)
+        else:
+            self.chat.send(text)  # saved before anything goes on the wire
+        event.prompt.replace_text("")
+        assert self.prompts is not None
+        self.prompts.reset()
+        await self.render_conversation()
+        await self._start_reply(client)
+
+    async def _start_reply(self, client: Any) -> None:
+        from tm_tui.screens.chat_stream import FLUSH_INTERVAL_S, Turn, open_stream, request_spec, run_turn
+
+        assert self.chat is not None
+        body = self.chat.request_body()
+        self.last_request = request_spec(client, self.chat.mode, body)
+        reply = self.chat.begin_reply()
+        widget = AssistantMessage(reply.message_id, model=reply.model)
+        await self._conversation.mount(widget)
+        self.query_one("#chat-empty").display = False
+        turn = self.turn = Turn(key=reply.message_id, model=self.chat.model)
+        mode = self.chat.mode
+        turn.worker = self.run_worker(
+            run_turn(turn, lambda: open_stream(client, mode, body), self.post_message),
+            group="chat-stream",
+            exclusive=True,
+        )
+        self._flush_timer = self.set_interval(FLUSH_INTERVAL_S, self._flush)
+        self.refresh_bindings()
+
+    def _flush(self) -> None:
+        """The timer: show the text that arrived since the last tick and save it to history."""
+        turn, chat = self.turn, self.chat
+        if turn is None or chat is None or chat.reply is None or not turn.take_update():
+            return
+        content, reasoning = turn.content, turn.reasoning
+        reply = chat.reply
+        reply.add(text=content[len(reply.content) :], reasoning=reasoning[len(reply.reasoning) :])
+        chat.save_partial()
+        widget = self._message_widget(turn.key)
+        if isinstance(widget, AssistantMessage):
+            widget.show_live(content, reasoning)
+
+    async def on_turn_ended(self, message: TurnEnded) -> None:
+        from tm_tui.screens.chat_stream import next_step, outcome_of
+
+        message.stop()
+        if message.turn is not self.turn or self.chat is None:
+            return
+        self._flush()
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+        outcome = outcome_of(message, self.pricing)
+        error = outcome.error
+        self.chat.finish_reply(
+            outcome.status, outcome.metrics, error=None if error is None else str(error),
+            content=outcome.content, reasoning=outcome.reasoning,
+        )  # fmt: skip
+        self.turn = None
+        self.last_error = error
+        if error is not None and not _is_tm_error(error):
+            self.app.report_error(error)  # a bug: logged with its traceback
+        widget = self._message_widget(message.turn.key)
+        if isinstance(widget, AssistantMessage):
+            hint = next_step(error, can_open_account=_has_account_section()) if error is not None else ""
+            await widget.finish(outcome.content, outcome.reasoning, outcome.status, outcome.metrics, error, hint)
+        self._refresh_totals()
+        self.refresh_bindings()
+
+    # -- actions ------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.turn is not None or self.editing is not None
+        if action == "open_account":
+            return _is_auth_error(self.last_error) or None
+        return True
+
+    def action_stop(self) -> None:
+        if self.turn is not None:
+            self.turn.stop()
+        elif self.editing is not None:
+            self._end_edit()
+            self.query_one(PromptInput).replace_text("")
+
+    async def action_retry(self) -> None:
+        if self.turn is not None or self.chat is None:
+            return
+        target = self._target()
+        if target is None:
+            return
+        if not self.chat.regenerate():
+            self.notify("Nothing to retry yet.", severity="information")
+            return
+        await self.render_conversation()
+        await self._start_reply(target[0])
+
+    async def action_new_conversation(self) -> None:
+        if self.turn is not None:
+            self.turn.stop()
+            return  # the ended turn saves first; press again for a new conversation
+        self._end_edit()
+        self._new_chat()
+        self.last_request = None
+        await self.render_conversation()
+
+    def action_toggle_params(self) -> None:
+        panel = self.query_one(ParamsPanel)
+        panel.display = not panel.display
+        if panel.display:
+            panel.query_one("#system-prompt").focus()
+        else:
+            self.query_one(PromptInput).focus()
+
+    def action_cycle_mode(self) -> None:
+        select = self.query_one("#chat-mode", Select)
+        modes = list(MODE_LABELS)
+        select.value = modes[(modes.index(Mode(str(select.value))) + 1) % len(modes)].value
+
+    def action_open_account(self) -> None:
+        if _has_account_section():
+            self.app.switch_mode("account")
+        else:
+            self.notify(
+                "Set TENSORMESH_INFERENCE_API_KEY (or the key in tm-tui's profile / the tm CLI config) and restart.",
+                title="Inference API key",
+            )
+
+    @on(ParamsPanel.Changed)
+    def _params_changed(self, event: ParamsPanel.Changed) -> None:
+        event.stop()
+        if self.chat is None:
+            return
+        if event.params != self.chat.params or event.system_prompt != self.chat.system_prompt:
+            self.chat.configure(params=event.params, system_prompt=event.system_prompt)
+
+    # -- acting on one message ------------------------------------------------------------------------
+    def _focused_message(self) -> MessageView | None:
+        focused = self.focused
+        return focused if isinstance(focused, MessageView) else None
+
+    def _index_of(self, message_id: int | None) -> int | None:
+        messages = self.chat.messages if self.chat else []
+        return next((i for i, m in enumerate(messages) if m.id == message_id), None)
+
+    def action_edit_message(self) -> None:
+        widget = self._focused_message()
+        if not isinstance(widget, UserMessage) or self.turn is not None:
+            return
+        self.editing = widget.message_id
+        note = self.query_one("#edit-note", Static)
+        note.update(Text("Editing a sent message: Enter resends from there (later turns are replaced), Esc cancels."))
+        note.display = True
+        prompt = self.query_one(PromptInput)
+        prompt.replace_text(widget.text)
+        prompt.focus()
+        self.refresh_bindings()
+
+    def _end_edit(self) -> None:
+        self.editing = None
+        self.query_one("#edit-note").display = False
+        self.refresh_bindings()
+
+    async def action_delete_message(self) -> None:
+        widget = self._focused_message()
+        index = self._index_of(widget.message_id) if widget else None
+        if index is None or self.chat is None or self.turn is not None:
+            return
+        self.chat.delete_turn(index)
+        await self.render_conversation()
+        self.query_one(PromptInput).focus()
+
+    def action_copy_message(self) -> None:
+        widget = self._focused_message()
+        if widget is None:
+            return
+        text = widget.text if isinstance(widget, UserMessage) else widget.content  # type: ignore[attr-defined]
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text)} characters to the clipboard (OSC 52).")
+
+    # -- modals ---------------------------------------------------------------------------------------
+    def action_history(self) -> None:
+        from tm_tui.screens.chat_history import HistoryBrowser
+
+        if self.store is not None:
+            self.app.push_screen(HistoryBrowser(self.store, current=self.chat.conversation_id if self.chat else None),
+                                 self._resume)  # fmt: skip
+
+    async def _resume(self, conversation_id: int | None) -> None:
+        if conversation_id is None or self.store is None:
+            return
+        if self.turn is not None:
+            self.notify("Stop the streaming answer first (Esc).", severity="warning")
+            return
+        from tm_tui.chat.conversation import ChatSession
+
+        try:
+            self.chat = ChatSession.resume(self.store, conversation_id)
+        except KeyError:
+            self.notify("That conversation no longer exists.", severity="warning")
+            return
+        self._end_edit()
+        self.last_request = None
+        chat = self.chat
+        with self.prevent(Select.Changed):
+            self.query_one("#chat-mode", Select).value = chat.mode.value
+        self.query_one(ParamsPanel).load(chat.params.to_raw(), chat.system_prompt)
+        self.query_one(ParamsPanel).set_mode(chat.mode)
+        session = self.app.session
+        conversation_surface = self.store.load_conversation(conversation_id).surface
+        if session is not None and chat.model:
+            surface = conversation_surface if conversation_surface in SURFACE_NAMES else session.surface
+            session.set_surface(surface)
+            session.set_model(surface, chat.model)
+            self.query_one("#chat-surface", Select).value = surface
+            self.post_message(ContextChanged())
+            self.load_models(session, surface)
+        await self.render_conversation()
+
+    def action_export(self) -> None:
+        from tm_tui.screens.chat_export import ExportScreen
+
+        if self.chat is None or self.chat.conversation_id is None or self.store is None:
+            self.notify("Nothing to export yet.", severity="information")
+            return
+        self.app.push_screen(ExportScreen(self.store.load_conversation(self.chat.conversation_id), self.app.env))
+
+    def action_view_code(self) -> None:
+        from tm_tui.screens.chat_export import ViewCodeScreen
+
+        spec = self.last_request or self._draft_request()
+        if spec is None:
+            self.notify("Send a message first: View code shows the last request.", severity="information")
+            return
+        self.app.push_screen(ViewCodeScreen(spec))
+
+    def _draft_request(self) -> RequestSpec | None:
+        """Before anything was sent: the request the current draft would make."""
+        session = self.app.session
+        client = session.inference() if session else None
+        draft = self.query_one(PromptInput).text
+        if self.chat is None or client is None or not draft.strip():
+            return None
+        from tm_tui.screens.chat_stream import body_with_prompt, request_spec
+
+        body = body_with_prompt(
+            self.chat.mode, self.chat.model, self.chat.messages, draft,
+            system_prompt=self.chat.system_prompt, params=self.chat.params,
+        )  # fmt: skip
+        return request_spec(client, self.chat.mode, body)
+
+    def action_compare(self) -> None:
+        from tm_tui.screens.chat_compare import CompareScreen
+
+        session = self.app.session
+        if session is None or self.chat is None:
+            return
+        params, _ = self.query_one(ParamsPanel).validate(announce=False)
+        self.app.push_screen(
+            CompareScreen(
+                prompt=self.query_one(PromptInput).text,
+                mode=self.chat.mode,
+                system_prompt=self.chat.system_prompt,
+                params=params,
+                pricing=self.pricing,
+            )
+        )
+
+    # -- prompt history -------------------------------------------------------------------------------
+    @on(PromptInput.Recall)
+    def _recall(self, event: PromptInput.Recall) -> None:
+        if self.prompts is None:
+            return
+        text = self.prompts.previous(event.prompt.text) if event.older else self.prompts.next()
+        if text is not None:
+            event.prompt.replace_text(text)
+
+    # -- rendering ------------------------------------------------------------------------------------
+    @property
+    def _conversation(self) -> VerticalScroll:
+        return self.query_one("#conversation", VerticalScroll)
+
+    def _message_widget(self, message_id: Any) -> MessageView | None:
+        return next((w for w in self._conversation.query(MessageView) if w.message_id == message_id), None)
+
+    async def render_conversation(self, *, everything: bool = False) -> None:
+        """Rebuild the message list from the chat session (after opening, editing, deleting)."""
+        messages = self.chat.messages if self.chat else []
+        shown = messages if everything else messages[-RENDERED_TAIL:]
+        self._hidden_before = len(messages) - len(shown)
+        scroll = self._conversation
+        with self.app.batch_update():
+            await scroll.query(MessageView).remove()
+            await scroll.mount_all([_widget_for(m) for m in shown])
+        earlier = self.query_one("#show-earlier", Button)
+        earlier.label = f"↑ {self._hidden_before} earlier messages (enter to show)"
+        earlier.display = self._hidden_before > 0
+        self.query_one("#chat-empty").display = not messages
+        self._refresh_totals()
+        scroll.anchor()
+
+    @on(Button.Pressed, "#show-earlier")
+    async def _show_earlier(self, event: Button.Pressed) -> None:
+        event.stop()
+        await self.render_conversation(everything=True)
+        self._conversation.scroll_home(animate=False)
+
+    def _refresh_totals(self) -> None:
+        from tm_tui.chat.metrics import TurnMetrics
+
+        bar = self.query_one(ConversationBar)
+        if self.chat is None or not self.chat.messages:
+            bar.update(Text(f"{MODE_LABELS[self.chat.mode] if self.chat else ''} · new conversation", "dim"))
+            return
+        answers = [
+            TurnMetrics.from_dict(m.metrics)
+            for m in self.chat.messages
+            if m.role == "assistant" and m.status is not MessageStatus.STREAMING
+        ]
+        bar.show(answers, self.chat.cost())
+
+
+def _widget_for(message: StoredMessage) -> MessageView:
+    from tm_tui.chat.metrics import TurnMetrics
+
+    if message.role == "user":
+        return UserMessage(message.id, message.content)
+    return AssistantMessage(
+        message.id,
+        model=message.model,
+        content=message.content,
+        reasoning=message.reasoning,
+        status=message.status,
+        metrics=TurnMetrics.from_dict(message.metrics) if message.metrics else None,
+        error=message.error,
+    )
+
+
+def _has_account_section() -> bool:
+    return any(s.id == "account" for s in SECTIONS)
+
+
+def _is_auth_error(error: BaseException | None) -> bool:
+    from tm_tui.api.errors import AuthError
+
+    return isinstance(error, AuthError)
+
+
+def _is_tm_error(error: BaseException) -> bool:
+    from tm_tui.api.errors import TmError
+
+    return isinstance(error, TmError)
+

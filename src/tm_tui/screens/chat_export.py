@@ -1,0 +1,154 @@
+"""Export a conversation (Markdown / OpenAI-messages JSON) and "View code" for the last request.
+
+Exports go to `<data dir>/exports/` unless the user types another path; the path written is shown.
+"View code" renders the snippets of `chat.code_snippets`, with the key redacted until the user
+reveals it, and copies the shown tab with OSC 52 (`App.copy_to_clipboard`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Select, Static, TabbedContent, TabPane, TextArea
+
+if TYPE_CHECKING:
+    from tm_tui.chat.code_snippets import RequestSpec
+    from tm_tui.store.history import Conversation
+
+HERE = Path(__file__).parent
+FORMATS = {"markdown": ".md", "json": ".json"}
+
+
+def default_export_path(conversation: Conversation, env: Mapping[str, str] | None, fmt: str) -> Path:
+    from tm_tui.config.paths import tui_data_dir
+
+    slug = re.sub(r"[^a-z0-9]+", "-", (conversation.title or "conversation").lower()).strip("-")[:40]
+    return tui_data_dir(env) / "exports" / f"{slug or 'conversation'}-{conversation.id}{FORMATS[fmt]}"
+
+
+def write_export(conversation: Conversation, fmt: str, path: Path) -> Path:
+    from tm_tui.chat.export import to_markdown, to_openai_json
+
+    text = to_markdown(conversation) if fmt == "markdown" else to_openai_json(conversation)
+    path = path.expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path.resolve()
+
+
+class ExportScreen(ModalScreen[Path | None]):
+    CSS_PATH = HERE / "chat_export.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_with_result", "Close", id="export.close")]
+
+    def __init__(self, conversation: Conversation, env: Mapping[str, str] | None) -> None:
+        super().__init__()
+        self.conversation = conversation
+        self.env = env
+        self.written: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export-box", classes="modal-box") as box:
+            box.border_title = "Export conversation"
+            box.border_subtitle = "enter saves · esc closes"
+            with Horizontal(classes="modal-row"):
+                yield Select([("Markdown", "markdown"), ("JSON (OpenAI messages)", "json")], value="markdown",
+                             allow_blank=False, id="export-format", compact=True)  # fmt: skip
+                yield Button("Save", id="export-save", compact=True)
+            yield Input(str(default_export_path(self.conversation, self.env, "markdown")), id="export-path")
+            yield Static("", id="export-note", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#export-path").focus()
+
+    @property
+    def fmt(self) -> str:
+        return str(self.query_one("#export-format", Select).value)
+
+    @on(Select.Changed, "#export-format")
+    def _format_changed(self, event: Select.Changed) -> None:
+        path_input = self.query_one("#export-path", Input)
+        path = Path(path_input.value)
+        if path.suffix in FORMATS.values():  # only a suffix we chose is swapped
+            path_input.value = str(path.with_suffix(FORMATS[self.fmt]))
+
+    @on(Button.Pressed, "#export-save")
+    @on(Input.Submitted, "#export-path")
+    def save(self) -> None:
+        note = self.query_one("#export-note", Static)
+        raw = self.query_one("#export-path", Input).value.strip()
+        if not raw:
+            note.update(Text("Type a file path.", "italic"))
+            return
+        try:
+            self.written = write_export(self.conversation, self.fmt, Path(raw))
+        except OSError as error:
+            note.update(Text(f"Not saved: {error.strerror or error}", "bold"))
+            return
+        note.update(Text.assemble("Saved to ", (str(self.written), "bold")))
+        self.notify(f"Exported to {self.written}", title="Export", markup=False)
+
+    def action_dismiss_with_result(self) -> None:
+        self.dismiss(self.written)
+
+
+class ViewCodeScreen(ModalScreen[None]):
+    CSS_PATH = HERE / "chat_export.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Close", id="code.close"),
+        Binding("c", "copy", "Copy", id="code.copy", tooltip="Copy the shown snippet (OSC 52)"),
+        Binding("v", "toggle_reveal", "Reveal key", id="code.reveal", tooltip="Show or redact the API key"),
+    ]
+
+    def __init__(self, spec: RequestSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.reveal = False
+
+    def snippets(self) -> dict[str, str]:
+        from tm_tui.chat.code_snippets import all_snippets
+
+        return all_snippets(self.spec, reveal=self.reveal)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="code-box", classes="modal-box") as box:
+            box.border_title = "View code: the last request"
+            box.border_subtitle = "c copy · v reveal/redact key · esc close"
+            with TabbedContent(id="code-tabs"):
+                for index, (title, code) in enumerate(self.snippets().items()):
+                    with TabPane(title, id=f"code-{index}"):
+                        yield TextArea(code, read_only=True, soft_wrap=False, classes="code")
+            yield Static("", id="code-note", markup=False)
+
+    def on_mount(self) -> None:
+        self._show_note()
+
+    def _show_note(self, extra: str = "") -> None:
+        state = "The API key is shown." if self.reveal else "The API key is redacted ($TENSORMESH_INFERENCE_API_KEY)."
+        self.query_one("#code-note", Static).update(Text(f"{state} {extra}".strip()))
+
+    def current_code(self) -> tuple[str, str]:
+        active = self.query_one(TabbedContent).active  # "code-<index>"
+        title = list(self.snippets())[int(active.rpartition("-")[2])]
+        return title, self.query_one(f"#{active} TextArea", TextArea).text
+
+    def action_toggle_reveal(self) -> None:
+        self.reveal = not self.reveal
+        for index, code in enumerate(self.snippets().values()):
+            self.query_one(f"#code-{index} TextArea", TextArea).text = code
+        self._show_note()
+
+    def action_copy(self) -> None:
+        title, code = self.current_code()
+        self.app.copy_to_clipboard(code)
+        message = f"Copied the {title} snippet to the clipboard (OSC 52)."
+        self._show_note(message)
+        self.notify(message, title="Copied", markup=False)

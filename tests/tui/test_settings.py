@@ -1,0 +1,186 @@
+"""Settings section: profiles are created (with per-field validation), edited, switched at runtime
+(clients rebuilt, context bar updated) and deleted with a confirmation; refusals are shown."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from tm_tui.config import ProfileStore
+from tm_tui.screens.settings import SettingsScreen
+from tm_tui.widgets.confirm import ConfirmScreen
+from tm_tui.widgets.context_bar import ContextBar
+from tm_tui.widgets.profile_form import ProfileForm
+
+from .conftest import SIZE, settle
+from .flows import open_section, plain, write_profiles
+
+SETTINGS = "settings"
+
+
+@pytest.fixture
+def profiles(isolated_dirs, emulator):
+    """`alt` points at the emulator; `old` is a spare one to delete. The default stays active."""
+    config_dir = isolated_dirs["TM_TUI_CONFIG_DIR"]
+    write_profiles(
+        config_dir,
+        f"""
+[profiles.alt]
+serverless_base_url = "{emulator.serverless_base_url}"
+control_plane_base_url = "{emulator.control_plane_base_url}"
+timeout_s = 12.0
+
+[profiles.old]
+control_plane_base_url = "https://api.old.example"
+""",
+    )
+    return ProfileStore(config_dir)
+
+
+def profile_table(app) -> DataTable:
+    return app.screen.query_one("#profiles", DataTable)
+
+
+def highlight(app, name: str) -> None:
+    table = profile_table(app)
+    table.move_cursor(row=table.get_row_index(name))
+
+
+def message(app) -> str:
+    return plain(app.screen.query_one("#profiles-message", Static))
+
+
+async def test_switching_profiles_rebuilds_the_clients(profiles, emulator, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, SETTINGS)
+        assert isinstance(app.screen, SettingsScreen)
+        names = [str(profile_table(app).get_row_at(i)[1]) for i in range(profile_table(app).row_count)]
+        assert names == ["default", "alt", "old"]
+        before = app.session.settings.serverless_base_url.value
+        generation = app.session.generation
+
+        highlight(app, "alt")
+        await pilot.press("s")
+        await settle(pilot)
+        session = app.session
+        assert session.profile_name == "alt"
+        assert session.generation > generation  # clients rebuilt in place, no restart
+        assert before != session.settings.serverless_base_url.value == emulator.serverless_base_url
+        assert session.serverless.transport.base_url.startswith(emulator.serverless_base_url)
+        assert session.settings.timeout.value == 12.0
+        assert "profile alt" in str(app.screen.query_one(ContextBar).render())
+        assert app.context.profile == "alt"
+        assert profiles.active_name == "alt"  # remembered for the next start
+        assert "Active profile: alt" in message(app)
+
+
+async def test_create_a_profile_with_per_field_validation(profiles, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, SETTINGS)
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, ProfileForm)
+        form.query_one("#field-name", Input).value = "staging"
+        form.query_one("#field-control_plane_base_url", Input).value = "ftp://nope"
+        form.query_one("#field-on_demand_user_id", Input).value = "not-a-uuid"
+        form.query_one("#field-timeout_s", Input).value = "-3"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form  # still open: nothing was saved
+        errors = {
+            widget.id: plain(widget) for widget in form.query(".field-error").results(Static) if widget.display
+        }
+        assert "http:// or https://" in errors["error-control_plane_base_url"]
+        assert "UUID" in errors["error-on_demand_user_id"]
+        assert "greater than 0" in errors["error-timeout_s"]
+        assert "error-name" not in errors
+        assert "staging" not in [p.name for p in profiles.list()]
+
+        form.query_one("#field-control_plane_base_url", Input).value = "https://api.staging.example/"
+        form.query_one("#field-on_demand_user_id", Input).value = "3F8E2A4C-1B2D-4E5F-8A9B-0C1D2E3F4A5B"
+        form.query_one("#field-timeout_s", Input).value = "45"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SettingsScreen)
+        staging = profiles.get("staging")
+        assert staging.control_plane_base_url == "https://api.staging.example"
+        assert staging.on_demand_user_id == "3f8e2a4c-1b2d-4e5f-8a9b-0c1d2e3f4a5b"
+        assert staging.timeout_s == 45.0
+        assert "Created profile staging" in message(app)
+
+
+async def test_a_duplicate_name_is_refused_in_the_form(profiles, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, SETTINGS)
+        await pilot.press("n")
+        form = app.screen
+        form.query_one("#field-name", Input).value = "alt"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        assert "already exists" in plain(form.query_one("#form-message", Static))
+        await pilot.press("escape")
+        assert isinstance(app.screen, SettingsScreen)
+
+
+async def test_edit_the_active_profile_applies_it_at_once(profiles, emulator, make_app):
+    profiles.set_active("alt")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, SETTINGS)
+        assert app.session.profile_name == "alt"
+        highlight(app, "alt")
+        await pilot.press("e")
+        form = app.screen
+        assert isinstance(form, ProfileForm)
+        assert form.query_one("#field-name", Input).disabled
+        assert form.query_one("#field-timeout_s", Input).value == "12.0"
+        form.query_one("#field-timeout_s", Input).value = "7"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert profiles.get("alt").timeout_s == 7.0
+        assert app.session.settings.timeout.value == 7.0
+        assert app.session.settings.serverless_base_url.value == emulator.serverless_base_url
+
+
+async def test_delete_asks_first_and_refuses_what_it_must(profiles, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, SETTINGS)
+        highlight(app, "default")
+        await pilot.press("d")
+        assert isinstance(app.screen, SettingsScreen)  # refused without asking
+        assert "default profile cannot be deleted" in message(app)
+
+        highlight(app, "old")
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "old" in [p.name for p in profiles.list()]
+
+        await pilot.press("d")
+        await pilot.press("y")
+        await settle(pilot)
+        assert "old" not in [p.name for p in profiles.list()]
+        assert "Deleted profile old" in message(app)
+        assert profile_table(app).row_count == 2
+
+        highlight(app, "alt")
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("d")  # alt is now the active profile
+        assert isinstance(app.screen, SettingsScreen)
+        assert "alt is the active profile" in message(app)
+
+
+async def test_theme_is_chosen_from_settings(profiles, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, SETTINGS)
+        await pilot.press("t")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CommandPalette"  # Textual's theme picker
