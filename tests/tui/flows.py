@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from tm_tui.emulator.server import RunningEmulator, run_emulator
 
@@ -55,3 +55,18 @@ def plain(static: Static) -> str:
     with console.capture() as capture:
         console.print(static.content)
     return capture.get()
+
+
+def snapshot_of(section_id: str, *keys: str) -> Callable[[Pilot], Awaitable[None]]:
+    """A `snap_compare` run_before: open a section, press keys, settle, stop the cursor blinking."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await open_section(pilot, section_id)
+        if keys:
+            await pilot.press(*keys)
+            await settle(pilot)
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+        await pilot.pause()
+
+    return run_before

@@ -19,7 +19,7 @@ from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.login_panel import LoginPanel
 
 from .conftest import SIZE, settle
-from .flows import FROZEN_NOW, frozen_emulator, open_section, plain, wait_until
+from .flows import FROZEN_NOW, frozen_emulator, open_section, plain, snapshot_of, wait_until
 
 ACCOUNT = "account"
 
@@ -256,3 +256,8 @@ async def test_server_errors_show_in_place(app_without_login, emulator):
         error = app.screen.query_one("#login-error", ErrorPanel)
         assert error.display and "503" in str(error.render())
         assert app.is_running
+
+
+def test_snapshot_account(emulator_env, make_app, snap_compare):
+    # Credentials from env vars (their origin is the variable's name), the user, frozen key dates.
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=snapshot_of(ACCOUNT))

@@ -33,7 +33,7 @@ async def test_browse_search_open_rename_and_delete(emulator_env, make_app):
         await settle(pilot)
         assert [s.id for s in browser.summaries] == [penguins]
 
-        await pilot.press("f2")  # rename the highlighted one
+        await pilot.press("ctrl+r")  # rename the highlighted one
         browser.query_one("#history-search").value = "Penguin facts"
         await pilot.press("enter")
         await settle(pilot)

@@ -17,7 +17,7 @@ from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.model_table import ModelTable
 
 from .conftest import SIZE, settle
-from .flows import frozen_emulator, open_section, plain, write_profiles
+from .flows import frozen_emulator, open_section, plain, snapshot_of, write_profiles
 
 MODELS = "models"
 GPT_OSS = "openai/gpt-oss-120b"
@@ -74,7 +74,14 @@ async def test_serverless_models_with_pricing_filter_sort_and_select(emulator_en
         table = model_table(app)
         assert [r.id for r in table.visible_rows][0] == "MiniMaxAI/MiniMax-M2.5"  # sorted by name
         assert table.row_count == 5
-        assert cells(table, table.get_row_index(GPT_OSS)) == [GPT_OSS, "131,072", "$0.15", "$0.60", "$0.015", "yes"]
+        assert cells(table, table.get_row_index(GPT_OSS)) == [
+            GPT_OSS,
+            "131,072",
+            "$0.15",
+            "$0.60",
+            "$0.015",
+            "yes",
+        ]
         qwen = table.get_row_index("Qwen/Qwen3-30B-A3B-Instruct-2507")
         assert cells(table, qwen)[4] == "—"  # no cached price for this one
 
@@ -105,7 +112,9 @@ async def test_serverless_models_with_pricing_filter_sort_and_select(emulator_en
 
 async def test_prices_need_a_login(emulator, make_app, monkeypatch):
     monkeypatch.setenv("TENSORMESH_INFERENCE_API_KEY", emulator.inference_api_key)
-    app = make_app(serverless_url=emulator.serverless_base_url, control_plane_url=emulator.control_plane_base_url)
+    app = make_app(
+        serverless_url=emulator.serverless_base_url, control_plane_url=emulator.control_plane_base_url
+    )
     async with app.run_test(size=SIZE) as pilot:
         await open_section(pilot, MODELS)
         table = model_table(app)
@@ -177,7 +186,14 @@ async def test_the_last_list_is_shown_from_the_cache_while_errors_show_in_place(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_section(pilot, MODELS)
-    assert len(Cache.load(isolated_dirs["TM_TUI_DATA_DIR"] / "cache.json").profile("default").models["serverless"]) == 5
+    assert (
+        len(
+            Cache.load(isolated_dirs["TM_TUI_DATA_DIR"] / "cache.json")
+            .profile("default")
+            .models["serverless"]
+        )
+        == 5
+    )
 
     emulator.state.faults.add("status=503@serverless:/v1/models")
     emulator.state.faults.add("status=503@control_plane:/v1/models")
@@ -185,7 +201,8 @@ async def test_the_last_list_is_shown_from_the_cache_while_errors_show_in_place(
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await again.run_action("open_section('models')")
-        assert model_table(again).row_count == 5  # at once, from the cache, before any network reply
+        await pilot.pause()
+        assert model_table(again).row_count == 5  # from the cache, whatever the network says
         await settle(pilot)
         screen = again.screen
         error = screen.query_one("#serverless-error", ErrorPanel)
@@ -207,12 +224,21 @@ async def test_an_unreachable_control_plane_is_reported_on_the_on_demand_tab(emu
         assert app.is_running
 
 
-async def test_untrusted_model_names_are_plain_text(emulator_env, emulator, make_app):
-    emulator.state.faults.add("markup@serverless:/v1/models")
+async def test_untrusted_server_text_is_plain_text(emulator_env, emulator, make_app):
+    emulator.state.faults.add("markup@control_plane:/v1/billing/serverless-pricing")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_section(pilot, MODELS)
-        assert app.is_running
-        table = model_table(app)
-        rendered = cells(table, 0)[0] if table.row_count else ""
-        assert "\x1b" not in rendered  # escape sequences neutralised
+        row = model_table(app).current
+        assert "[bold red]ALERT[/bold red]" in row.display_name  # the hostile pricing name arrived
+        details = plain(app.screen.query_one("#model-details", Static))
+        assert "[bold red]ALERT[/bold red]" in details  # shown literally, never as markup
+        assert "\x1b" not in details  # escape sequences neutralised
+
+
+def test_snapshot_models_serverless(emulator_env, make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=snapshot_of(MODELS))
+
+
+def test_snapshot_models_on_demand(emulator_env, make_app, snap_compare):
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=snapshot_of(MODELS, "2"))

@@ -13,7 +13,7 @@ from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.profile_form import ProfileForm
 
 from .conftest import SIZE, settle
-from .flows import open_section, plain, write_profiles
+from .flows import open_section, plain, snapshot_of, write_profiles
 
 SETTINGS = "settings"
 
@@ -90,7 +90,9 @@ async def test_create_a_profile_with_per_field_validation(profiles, make_app):
         await pilot.pause()
         assert app.screen is form  # still open: nothing was saved
         errors = {
-            widget.id: plain(widget) for widget in form.query(".field-error").results(Static) if widget.display
+            widget.id: plain(widget)
+            for widget in form.query(".field-error").results(Static)
+            if widget.display
         }
         assert "http:// or https://" in errors["error-control_plane_base_url"]
         assert "UUID" in errors["error-on_demand_user_id"]
@@ -184,3 +186,34 @@ async def test_theme_is_chosen_from_settings(profiles, make_app):
         await pilot.press("t")
         await pilot.pause()
         assert type(app.screen).__name__ == "CommandPalette"  # Textual's theme picker
+
+
+def test_snapshot_settings(isolated_dirs, make_app, snap_compare):
+    # Fixed URLs and no credentials: nothing is contacted, so the screen is fully deterministic.
+    write_profiles(
+        isolated_dirs["TM_TUI_CONFIG_DIR"],
+        """
+[profiles.staging]
+control_plane_base_url = "https://api.staging.example"
+serverless_base_url = "https://serverless.staging.example"
+gateway_provider = "lambda"
+on_demand_user_id = "3f8e2a4c-1b2d-4e5f-8a9b-0c1d2e3f4a5b"
+timeout_s = 20.0
+""",
+    )
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=snapshot_of(SETTINGS))
+
+
+def test_snapshot_profile_form_errors(isolated_dirs, make_app, snap_compare):
+    async def run_before(pilot) -> None:
+        await snapshot_of(SETTINGS, "n")(pilot)
+        form = pilot.app.screen
+        form.query_one("#field-name", Input).value = "bad name!"
+        form.query_one("#field-serverless_base_url", Input).value = "serverless.example"
+        form.query_one("#field-on_demand_user_id", Input).value = "1234"
+        await pilot.press("ctrl+s")
+        for widget in form.query(Input):
+            widget.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

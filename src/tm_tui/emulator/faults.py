@@ -35,10 +35,12 @@ import asyncio
 import fnmatch
 import json
 import threading
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+# Called through this module's name so tests can pin the ids of canned errors (tests/tui patch it).
+from tm_tui.emulator.http_common import grpc_error, new_request_id, openai_error
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -273,24 +275,20 @@ def break_json(data: bytes) -> bytes:
 # ---- canned error responses ----
 
 _STATUS_TEXT = {
-    400: ("Bad Request", "invalid_request_error", 3),
-    401: ("Invalid API key.", "authentication_error", 16),
-    403: ("You do not have permission to access this resource.", "permission_error", 7),
-    404: ("The requested resource was not found.", "not_found_error", 5),
-    409: ("The resource already exists.", "conflict_error", 6),
-    429: ("Rate limit exceeded. Retry later.", "rate_limit_error", 8),
-    500: ("Internal server error.", "server_error", 13),
-    503: ("The service is temporarily unavailable. Please retry.", "service_unavailable", 14),
-    504: ("Upstream request timed out.", "timeout_error", 4),
+    400: ("Bad Request", "invalid_request_error"),
+    401: ("Invalid API key.", "authentication_error"),
+    403: ("You do not have permission to access this resource.", "permission_error"),
+    404: ("The requested resource was not found.", "not_found_error"),
+    409: ("The resource already exists.", "conflict_error"),
+    429: ("Rate limit exceeded. Retry later.", "rate_limit_error"),
+    500: ("Internal server error.", "server_error"),
+    503: ("The service is temporarily unavailable. Please retry.", "service_unavailable"),
+    504: ("Upstream request timed out.", "timeout_error"),
 }
 _BAD_GATEWAY_HTML = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 )
-
-
-def new_request_id() -> str:
-    return f"req_{uuid.uuid4().hex[:16]}"
 
 
 def status_response(
@@ -300,12 +298,11 @@ def status_response(
     if status == 502:
         content_type, body = b"text/html", _BAD_GATEWAY_HTML
     else:
-        message, kind, grpc_code = _STATUS_TEXT.get(status, (f"HTTP {status}", "server_error", 2))
+        message, kind = _STATUS_TEXT.get(status, (f"HTTP {status}", "server_error"))
         if surface == "control_plane":
-            payload: dict[str, Any] = {"code": grpc_code, "message": message, "details": []}
+            payload = grpc_error(status, message)
         else:
-            code: str | int = "invalid_api_key" if status == 401 else status
-            payload = {"error": {"message": message, "type": kind, "code": code}}
+            payload = openai_error(message, kind, "invalid_api_key" if status == 401 else status)
         content_type, body = b"application/json", json.dumps(payload).encode()
     headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     if retry_after is None and status == 429:

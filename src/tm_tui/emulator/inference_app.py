@@ -24,7 +24,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tm_tui.emulator.catalog import ON_DEMAND_MODELS, SERVERLESS_MODELS
-from tm_tui.emulator.faults import FaultMiddleware, faults_in_scope, new_request_id
+from tm_tui.emulator.faults import FaultMiddleware, faults_in_scope
+from tm_tui.emulator.http_common import RequestIdMiddleware, bearer_token, openai_error
 from tm_tui.emulator.state import EmulatorState
 from tm_tui.emulator.streaming import DONE, STREAM_HEADERS, Pacer, SSEEvent, batches, write_sse
 from tm_tui.emulator.textgen import Generation, generate_chat, generate_completion
@@ -71,10 +72,7 @@ class APIError(Exception):
 
 
 def api_error(status: int, message: str, kind: str, code: str | int, param: str | None = None) -> APIError:
-    error: dict[str, Any] = {"message": message, "type": kind, "code": code}
-    if param is not None:
-        error["param"] = param
-    return APIError(status, {"error": error})
+    return APIError(status, openai_error(message, kind, code, param))
 
 
 def invalid_body(message: str, param: str | None = None) -> APIError:
@@ -93,32 +91,8 @@ async def _http_error_response(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
     return JSONResponse(
-        {"error": {"message": exc.detail, "type": kind, "code": exc.status_code}},
-        status_code=exc.status_code,
-        headers=exc.headers,
+        openai_error(exc.detail, kind, exc.status_code), status_code=exc.status_code, headers=exc.headers
     )
-
-
-class RequestIdMiddleware:
-    """Adds `x-request-id` to every reply that lacks one."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_id(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                if not any(k.lower() == b"x-request-id" for k, _ in headers):
-                    headers.append((b"x-request-id", new_request_id().encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
 
 
 # ---- request body helpers (liberal: unknown keys are ignored) ----
@@ -306,10 +280,9 @@ class InferenceHandlers:
     # -- access --
 
     def check_access(self, request: Request, *, public: bool = False) -> None:
-        auth = request.headers.get("authorization", "")
-        scheme, _, key = auth.partition(" ")
-        key = key.strip() if scheme.lower() == "bearer" else ""
-        if not (public and self.surface == "serverless" and not auth):
+        key = bearer_token(request.headers)
+        # The serverless host's public routes answer anonymous callers, but still check a sent key.
+        if not (public and self.surface == "serverless" and not request.headers.get("authorization")):
             if not key:
                 raise api_error(
                     401,

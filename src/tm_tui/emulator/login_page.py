@@ -4,7 +4,7 @@
 the secret `cli_code` until the page's Approve button is pressed. The page knows the session only by
 a short user code, so the URL in a terminal never reveals the secret the CLI polls with.
 
-This module holds the logic and the HTML; control_plane_app.py maps it onto HTTP. `clock` is an
+This module holds the logic and the HTML; control_plane/cli_login.py maps it onto HTTP. `clock` is an
 attribute so tests can move time forward instead of sleeping.
 """
 

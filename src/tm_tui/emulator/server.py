@@ -26,7 +26,7 @@ from typing import Any
 
 import uvicorn
 
-from tm_tui.emulator.control_plane_app import ControlPlaneStore, build_control_plane_app
+from tm_tui.emulator.control_plane import ControlPlaneStore, build_control_plane_app
 from tm_tui.emulator.faults import parse_fault
 from tm_tui.emulator.inference_app import build_inference_app
 from tm_tui.emulator.seed import build_seed

@@ -10,7 +10,9 @@ generation: every section, this one included, reloads through `session_changed`.
 from __future__ import annotations
 
 import asyncio
+import sys
 import webbrowser
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -26,6 +28,7 @@ from textual.widgets import DataTable, Input, Static
 
 from tm_tui.config.secrets import mask
 from tm_tui.screens.sections import SectionScreen
+from tm_tui.session import AppContext, LoginState
 from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.error_panel import ErrorPanel, sanitize
@@ -40,6 +43,13 @@ DEFAULT_LOGIN_MAX_WAIT_S = 300.0
 CREDENTIAL_ROWS = ("inference API key", "control-plane token", "on-demand user id")
 NOT_SET = "not set"
 LOGIN_AGAIN = "Press l to start the login again."
+IDLE_HINTS = {
+    LoginState.LOGGED_IN: "Logged in. t refreshes the token now, o logs out, l logs in again.",
+    LoginState.CHECKING: "Checking the login…",
+    LoginState.EXPIRED: "The login has expired: press t to refresh it, or l to log in again.",
+    LoginState.UNVERIFIED: "A token is set but the control plane could not be asked; r retries.",
+    LoginState.NOT_LOGGED_IN: "Press l to log in to the control plane with your browser.",
+}
 
 
 def day(timestamp: str | None) -> str:
@@ -118,6 +128,20 @@ async def probe_inference_key(session: Session, key: str) -> str:
     return surface
 
 
+def open_in_gui_browser(url: str, env: Mapping[str, str]) -> bool:
+    """Open `url` in a graphical browser; False when there is none. A console browser (lynx, w3m)
+    would take over the terminal the app is drawing on, so it is never used."""
+    if sys.platform not in ("darwin", "win32") and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        return False
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return False
+    if type(browser) is webbrowser.GenericBrowser:  # how console browsers are registered
+        return False
+    return bool(browser.open(url, new=2))
+
+
 def saved_where(path: Path | None) -> str:
     return f"saved to {path}" if path is not None else "kept in memory for this demo run"
 
@@ -150,9 +174,9 @@ class AccountScreen(SectionScreen):
             self.keys, self.error = keys, error
 
     class LoginStarted(Message):
-        def __init__(self, url: str, max_wait_s: float) -> None:
+        def __init__(self, url: str, max_wait_s: float, opened: bool) -> None:
             super().__init__()
-            self.url, self.max_wait_s = url, max_wait_s
+            self.url, self.max_wait_s, self.opened = url, max_wait_s, opened
 
     class LoginOutcome(Message):
         """The login, refresh or logout finished: `text` on success, else `error`."""
@@ -214,9 +238,10 @@ class AccountScreen(SectionScreen):
         self.show_credentials(session)
         self.action_reload()
 
-    def context_changed(self, context) -> None:
+    def context_changed(self, context: AppContext) -> None:
         if self.app.session is not None:
             self.show_credentials(self.app.session)
+        self.query_one(LoginPanel).idle(IDLE_HINTS.get(context.login, IDLE_HINTS[LoginState.NOT_LOGGED_IN]))
         self.refresh_bindings()
 
     def show_credentials(self, session: Session) -> None:
@@ -355,8 +380,8 @@ class AccountScreen(SectionScreen):
                 settings.control_plane_base_url.value,
                 timeout=settings.timeout.value,
             )
-            self.post_message(self.LoginStarted(login.auth_url, self.login_max_wait_s))
-            self.open_browser(login.auth_url)
+            opened = await asyncio.to_thread(self.open_browser, login.auth_url)
+            self.post_message(self.LoginStarted(login.auth_url, self.login_max_wait_s, opened))
             tokens = await poll_login(login, max_wait_s=self.login_max_wait_s)
             path = await asyncio.to_thread(save_login, settings, tokens)
             await session.reload()
@@ -372,13 +397,12 @@ class AccountScreen(SectionScreen):
         self.post_message(self.LoginOutcome(f"Logged in{who}; the tokens were {saved_where(path)}."))
         self.post_message(ContextChanged())
 
-    def open_browser(self, url: str) -> None:
-        """Open the login page where a browser can be shown; never in headless runs (tests)."""
-        if not self.app.is_headless:
-            webbrowser.open(url, new=2)
+    def open_browser(self, url: str) -> bool:
+        """Open the login page where a graphical browser exists; never in headless runs (tests)."""
+        return not self.app.is_headless and open_in_gui_browser(url, self.app.env)
 
     def on_account_screen_login_started(self, message: LoginStarted) -> None:
-        self.query_one(LoginPanel).waiting(message.url, message.max_wait_s)
+        self.query_one(LoginPanel).waiting(message.url, message.max_wait_s, opened=message.opened)
         self.refresh_bindings()
 
     def on_account_screen_login_outcome(self, message: LoginOutcome) -> None:

@@ -1,6 +1,6 @@
 """The history browser: saved conversations, newest first, searched as you type.
 
-Enter opens (resumes) the highlighted conversation; F2 renames it, ctrl+d deletes it (asked twice),
+Enter opens (resumes) the highlighted conversation; ctrl+r renames it, ctrl+d deletes it (asked twice),
 Esc closes. Titles are user/model text: shown as plain `Text`, control characters neutralised.
 """
 
@@ -45,8 +45,9 @@ class HistoryBrowser(ModalScreen[int | None]):
     CSS_PATH = Path(__file__).with_name("chat_history.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="history.close"),
-        Binding("f2", "rename", "Rename", id="history.rename"),
-        Binding("ctrl+d", "delete", "Delete", id="history.delete"),
+        Binding("ctrl+r", "rename", "Rename", id="history.rename"),
+        # Priority: the search box would take ctrl+d as "delete right".
+        Binding("ctrl+d", "delete", "Delete", id="history.delete", priority=True),
         Binding("down", "focus_list", "List", show=False, id="history.list"),
     ]
 
@@ -62,7 +63,7 @@ class HistoryBrowser(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box") as box:
             box.border_title = "History"
-            box.border_subtitle = "enter open · F2 rename · ctrl+d delete · esc close"
+            box.border_subtitle = "enter open · ctrl+r rename · ctrl+d delete · esc close"
             yield Input(placeholder="search titles and messages…", id="history-search")
             yield OptionList(id="history-list")
             yield Static("", id="history-note", markup=False)

@@ -14,6 +14,19 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
+from tm_tui.api.errors import (
+    AuthError,
+    ConfigError,
+    NetworkError,
+    PermissionDenied,
+    ProtocolError,
+    RateLimited,
+    ServerError,
+    Timeout,
+    TmError,
+)
+from tm_tui.config.errors import ConfigFileError, ProfileError
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TLS_MARKERS = ("ssl", "certificate", "tls")
 TLS_HINT = (
@@ -35,20 +48,6 @@ class ErrorInfo:
 
 
 def describe(error: BaseException) -> ErrorInfo:
-    # Imported here: the api and config packages load httpx and pydantic, which must wait until
-    # after the first frame (this module is part of the start-up path).
-    from tm_tui.api.errors import (
-        AuthError,
-        ConfigError,
-        NetworkError,
-        PermissionDenied,
-        ProtocolError,
-        RateLimited,
-        ServerError,
-        Timeout,
-        TmError,
-    )
-    from tm_tui.config.errors import ConfigFileError, ProfileError
 
     if isinstance(error, ConfigFileError):
         return ErrorInfo(

@@ -36,6 +36,8 @@ class LoginPanel(Vertical):
         self.clock = clock
         self.url: str | None = None
         self.deadline: float | None = None
+        self.has_outcome = False
+        self.opened = False
         self._frame = 0
         self._timer: Timer | None = None
 
@@ -46,22 +48,30 @@ class LoginPanel(Vertical):
         yield ErrorPanel(id="login-error")
 
     def on_mount(self) -> None:
-        self.idle("Press l to log in to the control plane with your browser.")
+        for part in ("#login-url", "#login-wait", "#login-error"):
+            self.query_one(part).display = False
 
     @property
     def is_waiting(self) -> bool:
         return self.deadline is not None
 
     def idle(self, text: str) -> None:
-        self._stop()
-        self._show(Text(text, "italic"))
+        """A hint for what can be done; kept back while a login runs or its outcome is shown."""
+        if not self.is_waiting and not self.has_outcome:
+            self._show(Text(text, "italic"))
 
-    def waiting(self, url: str, max_wait_s: float) -> None:
+    def waiting(self, url: str, max_wait_s: float, *, opened: bool = False) -> None:
         """Show the URL and start the spinner and countdown."""
         self.url = url
+        self.opened = opened
+        self.has_outcome = False
         self.deadline = self.clock() + max_wait_s
         self.query_one("#login-error", ErrorPanel).display = False
-        self.query_one("#login-status", Static).update("Open this address in a browser to approve the login:")
+        self.query_one("#login-status", Static).update(
+            "Approve the login in the browser window just opened, or open this address:"
+            if opened
+            else "Open this address in a browser to approve the login:"
+        )
         url_widget = self.query_one("#login-url", Static)
         url_widget.update(Text(sanitize(url), "underline"))
         url_widget.display = True
@@ -101,6 +111,7 @@ class LoginPanel(Vertical):
 
     def _stop(self) -> None:
         self.deadline = None
+        self.has_outcome = True
         self.set_class(False, "-ok")
         if self._timer is not None:
             self._timer.stop()

@@ -1,0 +1,93 @@
+"""SVG snapshots of the chat at 120x40 (`pytest --snapshot-update` regenerates the baselines).
+
+Deterministic: the emulator listens on fixed ports, answers come from `Script` (fixed text, request id
+and a clock that ticks 0.1 s per read, so TTFT/total/tokens-per-second are fixed), and error request
+ids are pinned. Streaming mid-way is a script held after its reasoning chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from tm_tui.app import TmApp
+from tm_tui.cli import LaunchOptions
+from tm_tui.emulator import faults
+from tm_tui.emulator.server import RunningEmulator, run_emulator
+from tm_tui.emulator.state import EmulatorState, Pacing
+
+from .conftest import SIZE, fixed_clock, settle
+from .test_chat import REASONING_MODEL, reasoning_script, send, wait_until
+
+PORTS = {"serverless_port": 47821, "on_demand_port": 47822, "control_plane_port": 47823}
+
+
+@pytest.fixture
+def pinned_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningEmulator]:
+    with ExitStack() as stack:
+        try:
+            emulator = stack.enter_context(run_emulator(EmulatorState(pacing=Pacing(unthrottled=True)), **PORTS))
+        except OSError as exc:
+            pytest.skip(f"snapshot ports {sorted(PORTS.values())} are busy: {exc}")
+        for name, value in emulator.sdk_env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(faults, "new_request_id", lambda: "req_snapshot")
+        yield emulator
+
+
+def app() -> TmApp:
+    return TmApp(LaunchOptions(model=REASONING_MODEL), clock=fixed_clock)
+
+
+def test_chat_idle(pinned_emulator, snap_compare):
+    assert snap_compare(app(), terminal_size=SIZE, run_before=settle)
+
+
+def test_chat_streaming_with_reasoning(pinned_emulator, snap_compare, monkeypatch):
+    script = reasoning_script(hold_after=2)  # the reasoning has arrived, the answer not yet
+
+    async def streaming(pilot) -> None:
+        await settle(pilot)
+        script.install(monkeypatch, pilot.app.session.inference())
+        await send(pilot, "Say hello", wait=False)
+        screen = pilot.app.screen
+        await wait_until(pilot, lambda: screen.turn is not None and screen.turn.shown == screen.turn.version == 2)
+        await pilot.pause()
+
+    assert snap_compare(app(), terminal_size=SIZE, run_before=streaming)
+
+
+def test_chat_finished_with_metrics(pinned_emulator, snap_compare, monkeypatch):
+    async def finished(pilot) -> None:
+        await settle(pilot)
+        reasoning_script().install(monkeypatch, pilot.app.session.inference())
+        await send(pilot, "Say hello")
+
+    assert snap_compare(app(), terminal_size=SIZE, run_before=finished)
+
+
+def test_chat_error_state(pinned_emulator, snap_compare):
+    pinned_emulator.state.faults.add("status=429,retry_after=7@serverless:/v1/chat/completions")
+
+    async def failed(pilot) -> None:
+        await settle(pilot)
+        await send(pilot, "Say hello")
+
+    assert snap_compare(app(), terminal_size=SIZE, run_before=failed)
+
+
+def test_chat_compare_view(pinned_emulator, snap_compare, monkeypatch):
+    async def compared(pilot) -> None:
+        await settle(pilot)
+        session = pilot.app.session
+        reasoning_script().install(monkeypatch, session.inference("serverless"))
+        reasoning_script().install(monkeypatch, session.inference("on_demand"))
+        pilot.app.screen.query_one("#prompt").replace_text("Say hello")
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(app(), terminal_size=SIZE, run_before=compared)
