@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
+from textual.widgets import TextArea
 
 from tm_tui.app import TmApp
 from tm_tui.cli import LaunchOptions
@@ -41,8 +42,16 @@ def app() -> TmApp:
     return TmApp(LaunchOptions(model=REASONING_MODEL), clock=fixed_clock)
 
 
+async def steady(pilot) -> None:
+    """Settle, and stop the prompts' cursor blinking (it would make the picture time-dependent)."""
+    await settle(pilot)
+    for area in pilot.app.screen.query(TextArea):
+        area.cursor_blink = False
+    await pilot.pause()
+
+
 def test_chat_idle(pinned_emulator, snap_compare):
-    assert snap_compare(app(), terminal_size=SIZE, run_before=settle)
+    assert snap_compare(app(), terminal_size=SIZE, run_before=steady)
 
 
 def test_chat_streaming_with_reasoning(pinned_emulator, snap_compare, monkeypatch):
@@ -54,6 +63,8 @@ def test_chat_streaming_with_reasoning(pinned_emulator, snap_compare, monkeypatc
         await send(pilot, "Say hello", wait=False)
         screen = pilot.app.screen
         await wait_until(pilot, lambda: screen.turn is not None and screen.turn.shown == screen.turn.version == 2)
+        for area in screen.query(TextArea):
+            area.cursor_blink = False
         await pilot.pause()
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=streaming)
@@ -64,6 +75,7 @@ def test_chat_finished_with_metrics(pinned_emulator, snap_compare, monkeypatch):
         await settle(pilot)
         reasoning_script().install(monkeypatch, pilot.app.session.inference())
         await send(pilot, "Say hello")
+        await steady(pilot)
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=finished)
 
@@ -74,6 +86,7 @@ def test_chat_error_state(pinned_emulator, snap_compare):
     async def failed(pilot) -> None:
         await settle(pilot)
         await send(pilot, "Say hello")
+        await steady(pilot)
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=failed)
 
@@ -88,6 +101,6 @@ def test_chat_compare_view(pinned_emulator, snap_compare, monkeypatch):
         await pilot.press("ctrl+b")
         await settle(pilot)
         await pilot.press("enter")
-        await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=compared)

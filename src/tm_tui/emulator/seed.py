@@ -300,29 +300,61 @@ def _deployment(
     events: list[tuple[timedelta, str, str]],
 ) -> dict:
     created = now - age
-    record = {
+    return deployment_record(
+        key,
+        user_id,
+        name=name,
+        path=path,
+        description=f"{path.split('/')[-1]} deployment",
+        status=status,
+        infra={"cloudProvider": provider, PROVIDER_REGION_KEYS[provider]: region},
+        gpu=gpu,
+        gpu_count=gpu_count,
+        model_spec={"maxModelLen": 32768},
+        api_key=DEMO_DEPLOYMENT_KEY,
+        events=[model_event(created + offset, log, kind) for offset, log, kind in events],
+    )
+
+
+def model_event(moment: datetime, log: str, kind: str) -> dict:
+    return {"createdAt": rfc3339(moment), "log": log, "eventType": kind}
+
+
+def deployment_record(
+    key: str,
+    user_id: str,
+    *,
+    name: str,
+    path: str,
+    description: str,
+    status: str,
+    infra: dict,
+    gpu: str,
+    gpu_count: int,
+    model_spec: dict,
+    api_key: str,
+    events: list[dict],
+) -> dict:
+    """A deployment in its wire shape, created at its first event and last updated at its last."""
+    return {
         "modelId": f"mdl_{key}",
         "deploymentId": f"dep_{key}",
         "userId": user_id,
-        "description": f"{path.split('/')[-1]} deployment",
+        "description": description,
         "modelPath": path,
         "modelName": name,
         "status": status,
-        "events": [
-            {"createdAt": rfc3339(created + offset), "log": log, "eventType": kind}
-            for offset, log, kind in events
-        ],
-        "createdAt": rfc3339(created),
-        "updatedAt": rfc3339(created + events[-1][0]),
-        "modelSpec": {"maxModelLen": 32768},
-        "infra": {"cloudProvider": provider, PROVIDER_REGION_KEYS[provider]: region},
+        "events": events,
+        "createdAt": events[0]["createdAt"],
+        "updatedAt": events[-1]["createdAt"],
+        "modelSpec": model_spec,
+        "infra": infra,
         "gpuCount": gpu_count,
         "gpuType": gpu,
         "replicas": 1 if status == MODEL_UP else 0,
-        "endpoint": PROVIDER_ENDPOINTS[provider],
-        "apiKey": DEMO_DEPLOYMENT_KEY,
+        "endpoint": PROVIDER_ENDPOINTS[infra["cloudProvider"]],
+        "apiKey": api_key,
     }
-    return record
 
 
 def _ready_events() -> list[tuple[timedelta, str, str]]:

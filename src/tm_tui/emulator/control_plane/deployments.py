@@ -8,7 +8,14 @@ import secrets
 from tm_tui.emulator.control_plane.call import EMPTY, Call, Routes, required
 from tm_tui.emulator.control_plane.errors import ApiError
 from tm_tui.emulator.control_plane.times import now
-from tm_tui.emulator.seed import MODEL_DELETED, MODEL_PENDING, MODEL_UP, PROVIDER_ENDPOINTS, rfc3339
+from tm_tui.emulator.seed import (
+    MODEL_DELETED,
+    MODEL_PENDING,
+    MODEL_UP,
+    PROVIDER_ENDPOINTS,
+    deployment_record,
+    model_event,
+)
 
 
 def find_deployment(call: Call, key: str = "deploymentId") -> dict:
@@ -43,28 +50,20 @@ async def deploy_model(call: Call) -> dict:
     infra = payload.get("infra") or {"cloudProvider": "CLOUD_PROVIDER_NEBIUS", "nebiusRegion": "eu-north1"}
     if not isinstance(infra, dict) or infra.get("cloudProvider") not in PROVIDER_ENDPOINTS:
         raise ApiError(400, "infra.cloudProvider must be one of " + ", ".join(PROVIDER_ENDPOINTS))
-    key, now = secrets.token_hex(5).upper(), rfc3339(now())
-    record = {
-        "modelId": f"mdl_{key}",
-        "deploymentId": f"dep_{key}",
-        "userId": call.user_id,
-        "description": str(payload.get("description") or ""),
-        "modelPath": str(payload.get("modelPath") or ""),
-        "modelName": name,
-        "status": MODEL_PENDING,
-        "events": [
-            {"createdAt": now, "log": "Deployment requested", "eventType": "MODEL_EVENT_TYPE_CREATED"}
-        ],
-        "createdAt": now,
-        "updatedAt": now,
-        "modelSpec": payload.get("modelSpec") or {},
-        "infra": infra,
-        "gpuCount": int(payload.get("gpuCount") or 1),
-        "gpuType": str(payload.get("gpuType") or "GPU_TYPE_H100"),
-        "replicas": 0,
-        "endpoint": PROVIDER_ENDPOINTS[infra["cloudProvider"]],
-        "apiKey": str(payload.get("apiKey") or f"sk-dep-{secrets.token_hex(8)}"),
-    }
+    record = deployment_record(
+        secrets.token_hex(5).upper(),
+        call.user_id,
+        name=name,
+        path=str(payload.get("modelPath") or ""),
+        description=str(payload.get("description") or ""),
+        status=MODEL_PENDING,
+        infra=infra,
+        gpu=str(payload.get("gpuType") or "GPU_TYPE_H100"),
+        gpu_count=int(payload.get("gpuCount") or 1),
+        model_spec=payload.get("modelSpec") or {},
+        api_key=str(payload.get("apiKey") or f"sk-dep-{secrets.token_hex(8)}"),
+        events=[model_event(now(), "Deployment requested", "MODEL_EVENT_TYPE_CREATED")],
+    )
     call.data.models.insert(0, record)
     call.data.deployment_logs[record["deploymentId"]] = []
     call.store.record_activity(call.user_id, "model.deployed", "model", record["modelId"], f"Deployed {name}")
@@ -74,11 +73,9 @@ async def deploy_model(call: Call) -> dict:
 def delete_deployment(call: Call, model: dict) -> dict:
     if model["status"] == MODEL_DELETED:
         raise ApiError(404, f"model {model['modelId']} not found")
-    now = rfc3339(now())
-    model.update(status=MODEL_DELETED, replicas=0, updatedAt=now)
-    model["events"].append(
-        {"createdAt": now, "log": "Deployment deleted by user", "eventType": "MODEL_EVENT_TYPE_DELETED"}
-    )
+    event = model_event(now(), "Deployment deleted by user", "MODEL_EVENT_TYPE_DELETED")
+    model.update(status=MODEL_DELETED, replicas=0, updatedAt=event["createdAt"])
+    model["events"].append(event)
     call.store.record_activity(
         call.user_id, "model.deleted", "model", model["modelId"], f"Deleted {model['modelName']}"
     )

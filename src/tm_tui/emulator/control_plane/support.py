@@ -34,7 +34,7 @@ async def create_ticket(call: Call) -> dict:
     payload = await call.body()
     call.scope(payload.get("userId"))
     subject, message = required(payload, "subject"), required(payload, "message")
-    now = rfc3339(now())
+    stamp = rfc3339(now())
     number = 7000 + len(call.data.tickets)
     while any(t["ticketId"] == f"tkt_{number}" for t in call.data.tickets):
         number += 1
@@ -45,8 +45,8 @@ async def create_ticket(call: Call) -> dict:
         "status": TICKET_OPEN,
         "type": enum_value(payload.get("type") or "TECHNICAL", "TICKET_TYPE_"),
         "conversations": [_message(call, message)],
-        "createdAt": now,
-        "updatedAt": now,
+        "createdAt": stamp,
+        "updatedAt": stamp,
     }
     call.data.tickets.insert(0, ticket)
     call.store.record_activity(

@@ -1,0 +1,78 @@
+"""Open a 200-turn conversation in the chat screen (headless): time until rendered and memory growth.
+
+    .venv/bin/python bench/bench_history_open.py [--turns 200] [--repeat 5]
+
+The chat mounts only the last messages of a long conversation (the rest on request); the baseline
+is the same screen mounting every message, measured in the same run. Targets: < 300 ms, < 50 MB.
+Runs against a temporary data dir; touches no user data and needs no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_history import build  # noqa: E402  (the same synthetic conversation as bench_history)
+
+TARGET_MS, TARGET_MB = 300, 50
+
+
+async def open_once(history: Path, conversation_id: int, *, everything: bool) -> tuple[float, float]:
+    from tm_tui.app import TmApp
+    from tm_tui.screens.chat import ChatScreen
+    from tm_tui.store.history import HistoryStore
+
+    app = TmApp(env={"TM_TUI_DATA_DIR": str(history.parent), "TM_TUI_CONFIG_DIR": str(history.parent)})
+    async with app.run_test(headless=True, size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        if screen.store is None:
+            screen._open_store()
+        from tm_tui.chat.conversation import ChatSession
+
+        screen.chat = ChatSession.resume(HistoryStore(history), conversation_id)
+        tracemalloc.start()
+        start = time.perf_counter()
+        await screen.render_conversation(everything=everything)
+        await pilot.pause()  # the frame that shows it
+        elapsed = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        await pilot.press("ctrl+q")
+    return elapsed, peak / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TM_TUI_DATA_DIR"] = tmp
+        history = Path(tmp) / "history.sqlite3"
+        cid = build(history, args.turns)
+        results = {}
+        for label, everything in (("every message (baseline)", True), ("chat screen (tail)", False)):
+            runs = [asyncio.run(open_once(history, cid, everything=everything)) for _ in range(args.repeat)]
+            results[label] = (statistics.median(r[0] for r in runs), max(r[1] for r in runs))
+    base_ms = results["every message (baseline)"][0]
+    print(f"open a {args.turns}-turn conversation, {args.repeat} runs each (median time, peak traced memory)")
+    print(f"{'':28}{'ms':>9}{'MB':>8}{'ratio':>8}")
+    for label, (seconds, mb) in results.items():
+        print(f"{label:28}{seconds * 1e3:9.1f}{mb:8.1f}{seconds / base_ms:8.2f}")
+    tail_s, tail_mb = results["chat screen (tail)"]
+    ok = tail_s * 1e3 < TARGET_MS and tail_mb < TARGET_MB
+    print(f"targets < {TARGET_MS} ms and < {TARGET_MB} MB: {'met' if ok else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
