@@ -261,3 +261,23 @@ async def test_server_errors_show_in_place(app_without_login, emulator):
 def test_snapshot_account(emulator_env, make_app, snap_compare):
     # Credentials from env vars (their origin is the variable's name), the user, frozen key dates.
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=snapshot_of(ACCOUNT))
+
+
+async def test_main_actions_have_ids_and_palette_commands(emulator_env, make_app):
+    from tm_tui.screens.models import ModelsScreen
+    from tm_tui.screens.settings import SettingsScreen
+    from tm_tui.widgets.model_table import ModelTable
+    from tm_tui.widgets.profile_form import ProfileForm
+
+    for owner in (AccountScreen, ModelsScreen, SettingsScreen, ModelTable, ProfileForm, ConfirmScreen):
+        assert all(binding.id for binding in owner.BINDINGS), owner
+    expected = {
+        "account": {"Login", "Logout", "Refresh token", "Set API key", "Pick API key"},
+        "models": {"Select model", "Filter", "Model by name", "Refresh"},
+        "settings": {"New profile", "Switch profile", "Edit", "Delete", "Theme"},
+    }
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for section_id, titles in expected.items():
+            await open_section(pilot, section_id)
+            assert titles <= {command.title for command in app.get_system_commands(app.screen)}, section_id

@@ -235,13 +235,12 @@ class AccountScreen(SectionScreen):
 
     # -- following the session ---------------------------------------------------------------------
     def session_changed(self, session: Session) -> None:
-        self.show_credentials(session)
-        self.action_reload()
+        self.action_reload()  # the credentials follow in context_changed, which also runs now
 
     def context_changed(self, context: AppContext) -> None:
         if self.app.session is not None:
             self.show_credentials(self.app.session)
-        self.query_one(LoginPanel).idle(IDLE_HINTS.get(context.login, IDLE_HINTS[LoginState.NOT_LOGGED_IN]))
+        self.query_one(LoginPanel).idle(IDLE_HINTS[context.login])
         self.refresh_bindings()
 
     def show_credentials(self, session: Session) -> None:

@@ -44,7 +44,7 @@ MODE_LABELS: dict[Mode, str] = {
     Mode.COMPLETION: "Completions",
     Mode.RESPONSES: "Responses",
 }
-RENDERED_TAIL = 40  # messages mounted when a conversation opens; older ones on request
+RENDERED_TAIL = 6  # messages mounted when a conversation opens; older ones on request
 EMPTY_HINT = (
     "Type a prompt and press Enter. shift+enter or ctrl+j adds a line; ↑/↓ recall earlier prompts.\n"
     "ctrl+t parameters · ctrl+o history · ctrl+b compare · alt+m mode · F1 every key"
