@@ -23,7 +23,7 @@ from textual.widgets import Collapsible, Markdown, Static
 
 from tm_tui.api.streaming import ChatStream
 from tm_tui.emulator.faults import HOSTILE_TEXT
-from tm_tui.screens.chat import ChatScreen
+from tm_tui.screens.chat import RENDERED_TAIL, ChatScreen
 from tm_tui.store.history import HistoryStore, MessageStatus
 from tm_tui.widgets.chat_message import AssistantMessage, UserMessage
 from tm_tui.widgets.metrics_bar import MetricsLine
@@ -430,7 +430,7 @@ async def test_a_long_conversation_mounts_its_tail_and_shows_the_rest_on_request
             store.add_message(conversation, "assistant", f"answer **{index}**", model=PLAIN_MODEL)
         await screen._resume(conversation)
         await settle(pilot)
-        assert len(screen.query(".message")) == 40
+        assert len(screen.query(".message")) == RENDERED_TAIL
         assert screen.query_one("#show-earlier").display
         screen.query_one("#show-earlier").focus()
         await pilot.press("enter")
