@@ -66,8 +66,14 @@ def main() -> None:
         cid = build(history, args.turns)
         results = {}
         for label, everything in (("every message (baseline)", True), ("chat screen (tail)", False)):
-            runs = [asyncio.run(open_once(history, cid, everything=everything, memory=False)) for _ in range(args.repeat)]
-            results[label] = (statistics.median(runs), asyncio.run(open_once(history, cid, everything=everything, memory=True)))
+            runs = [
+                asyncio.run(open_once(history, cid, everything=everything, memory=False))
+                for _ in range(args.repeat)
+            ]
+            results[label] = (
+                statistics.median(runs),
+                asyncio.run(open_once(history, cid, everything=everything, memory=True)),
+            )
     base_ms = results["every message (baseline)"][0]
     print(f"open a {args.turns}-turn conversation, {args.repeat} runs each (median time, peak traced memory)")
     print(f"{'':28}{'ms':>9}{'MB':>8}{'ratio':>8}")

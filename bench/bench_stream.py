@@ -1,7 +1,7 @@
 """Stream answers at 500 tokens/s from the emulator into the chat screen (headless) and measure how
 responsive the app stays, against a plain Textual `MarkdownStream` app fed the same deltas.
 
-    .venv/bin/python bench/bench_stream.py [--turns 3]
+    .venv/bin/python bench/bench_stream.py [--turns 1]
 
 Event-loop lag: a task asks to wake every 5 ms and records how late it is, while answers stream.
 Final render: from the stream's end (its last token) to the answer fully rendered as Markdown.
@@ -129,7 +129,7 @@ async def baseline_run(emulator, turns: int) -> tuple[list[float], list[float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--turns", type=int, default=1)
     args = parser.parse_args()
     from tm_tui.emulator.server import run_emulator
     from tm_tui.emulator.state import EmulatorState, Pacing
@@ -144,13 +144,22 @@ def main() -> None:
         ("lag p95 ms", pct(base_lag, 95), pct(chat_lag, 95), 30),
         ("lag p99 ms", pct(base_lag, 99), pct(chat_lag, 99), 60),
         ("final render ms (max)", max(base_render) * 1000, max(chat_render) * 1000, 100),
-        ("final render ms (median)", statistics.median(base_render) * 1000, statistics.median(chat_render) * 1000, 100),
+        (
+            "final render ms (median)",
+            statistics.median(base_render) * 1000,
+            statistics.median(chat_render) * 1000,
+            100,
+        ),
     ]
-    print(f"{args.turns} answers streamed at 500 tok/s; lag samples: baseline {len(base_lag)}, chat {len(chat_lag)}")
+    print(
+        f"{args.turns} answers streamed at 500 tok/s; lag samples: baseline {len(base_lag)}, chat {len(chat_lag)}"
+    )
     print(f"{'':26}{'MarkdownStream':>15}{'chat screen':>13}{'ratio':>8}{'target':>8}  ")
     for name, base, chat, target in rows:
         verdict = "ok" if chat <= target else "MISSED"
-        print(f"{name:26}{base:15.1f}{chat:13.1f}{chat / base if base else float('nan'):8.2f}{target:8}  {verdict}")
+        print(
+            f"{name:26}{base:15.1f}{chat:13.1f}{chat / base if base else float('nan'):8.2f}{target:8}  {verdict}"
+        )
 
 
 if __name__ == "__main__":

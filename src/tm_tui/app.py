@@ -28,7 +28,13 @@ from textual.screen import Screen
 from textual.worker import WorkerFailed
 
 from tm_tui.cli import LaunchOptions
-from tm_tui.screens.sections import SECTIONS, SectionCommands, default_section
+from tm_tui.screens.sections import (
+    SECTIONS,
+    SectionCommands,
+    SectionScreen,
+    default_section,
+    global_commands,
+)
 from tm_tui.session import AppContext, Session
 from tm_tui.store.cache import Cache
 from tm_tui.widgets.context_bar import ContextChanged
@@ -188,8 +194,12 @@ class TmApp(App[None]):
     def current_section(self) -> str:
         return default_section().id if self.current_mode == self.DEFAULT_MODE else self.current_mode
 
-    def action_open_section(self, section_id: str) -> None:
+    def action_open_section(self, section_id: str, action: str = "") -> None:
+        """Show a section; `action`, if given, then runs on its screen (a global palette command)."""
         self.switch_mode(self.DEFAULT_MODE if section_id == default_section().id else section_id)
+        screen = self.screen_stack[0]  # the section itself, even under a modal
+        if action and isinstance(screen, SectionScreen):
+            screen.run_when_ready(action)
 
     def action_help(self) -> None:
         from tm_tui.screens.help import HelpScreen
@@ -208,15 +218,25 @@ class TmApp(App[None]):
         threading.Thread(target=self._resources.close, name="tm-tui-cleanup", daemon=True).start()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Help", "List every key of this screen and of the app", self.action_help)
-        # Every binding of the current screen and its widgets is a palette command too.
-        seen: set[str] = set()
+        help_command = SystemCommand("Help", "List every key of this screen and of the app", self.action_help)
+        offered: set[str] = set()  # titles: each command is listed once
+        for command in (*super().get_system_commands(screen), help_command):
+            offered.add(command.title)
+            yield command
+        # Every binding of the current screen and its widgets is a palette command too, except the
+        # section's app-wide commands, which `SectionCommands` offers on every screen.
+        section_id = screen.SECTION_ID if isinstance(screen, SectionScreen) else ""
+        covered = global_commands(section_id)
+        offered |= {command.title for command in covered}
+        seen = {command.action for command in covered}
         for active in screen.active_bindings.values():
             binding = active.binding
-            if active.node is self or not binding.description or binding.action in seen:
+            if active.node is self or not binding.description:
+                continue
+            if binding.action in seen or binding.description in offered:
                 continue
             seen.add(binding.action)
+            offered.add(binding.description)
             yield SystemCommand(
                 binding.description,
                 binding.tooltip or f"{binding.description} ({self.get_key_display(binding)})",

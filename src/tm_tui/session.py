@@ -136,8 +136,17 @@ class Session:
     def demo(self) -> bool:
         return self.settings.profile.ephemeral
 
+    @property
+    def surface(self) -> str:
+        return self.settings.surface.value
+
     def model(self, surface: str) -> str | None:
-        return self._models.get(normalize_surface(surface))
+        """The chosen model of `surface`: the resolved setting for the active surface (what Settings
+        shows, with its origin), the profile's choice for the other."""
+        surface = normalize_surface(surface)
+        if surface == self.surface:
+            return self.settings.model.value
+        return self.settings.profile.model_for(surface)  # type: ignore[arg-type]
 
     def inference(self, surface: str | None = None) -> InferenceClient | None:
         """The client of `surface` (default: the active one), None when it is not configured."""
@@ -168,12 +177,6 @@ class Session:
         previous = self.http
         self.settings = settings
         self.problems: list[str] = [str(problem) for problem in settings.problems]
-        self.surface = settings.surface.value
-        other = "on_demand" if self.surface == "serverless" else "serverless"
-        self._models: dict[str, str | None] = {
-            self.surface: settings.model.value,
-            other: settings.profile.model_for(other),  # type: ignore[arg-type]
-        }
         try:
             self.http = make_http_client(settings.timeout.value, settings.ca_bundle.value)
         except ConfigError as error:  # e.g. a CA bundle that exists but is not PEM
@@ -320,18 +323,19 @@ class Session:
 
     async def reload(self) -> None:
         """Re-read settings and credentials (e.g. after a login or a key change) and rebuild."""
+        await self._replace(self._resolve())
+
+    def _resolve(self) -> ResolvedSettings:
         from tm_tui.config import resolve_settings
 
         profile = self.settings.profile if self.settings.profile.ephemeral else None
-        settings = resolve_settings(
+        return resolve_settings(
             self._flags, self.env, profile=profile, config_dir=self.settings.tui_config_dir
         )
-        await self._replace(settings)
 
     def set_surface(self, surface: str) -> None:
         """Make `surface` the active one, remembered in the profile."""
-        self.surface = normalize_surface(surface)
-        self._persist(surface=self.surface)
+        self._choose(surface=normalize_surface(surface))
 
     def update_profile(self, **changes: object) -> None:
         """Change fields of the active profile (stored; in memory for the demo); `reload()` applies them."""
@@ -345,8 +349,18 @@ class Session:
     def set_model(self, surface: str, model: str | None) -> None:
         """Remember the chosen model of a surface in the profile."""
         surface = normalize_surface(surface)
-        self._models[surface] = model
-        self._persist(**{"model" if surface == "serverless" else "on_demand_model": model})
+        self._choose(**{"model" if surface == "serverless" else "on_demand_model": model})
+
+    def _choose(self, **changes: object) -> None:
+        """Store a choice of surface or model in the profile, then re-resolve both from it: the
+        resolved settings stay the one place every display reads them from. A choice made in the
+        app outranks the launch flags from now on (a later `reload()` keeps it)."""
+        from dataclasses import replace
+
+        self._persist(**changes)
+        self._flags = replace(self._flags, surface=None, model=None)
+        fresh = self._resolve()
+        self.settings.surface, self.settings.model = fresh.surface, fresh.model
 
     def _persist(self, **changes: object) -> None:
         profile = self.settings.profile

@@ -1,7 +1,8 @@
 """Fixtures for Pilot tests of the shell.
 
 `emulator_env` points the environment at the per-test emulator (the `default` profile then resolves
-to it through the env layer, like a user with TENSORMESH_* exported). `make_app(**options)` builds a
+to it through the env layer, like a user with TENSORMESH_* exported). `pinned_urls` shows its
+base URLs, whose ports are random, as fixed placeholders: snapshots need no fixed ports. `make_app(**options)` builds a
 `TmApp` with a fixed clock so latencies are deterministic. `settle(pilot)` waits until no worker is
 running and every posted message has been handled — never a fixed sleep.
 """
@@ -18,6 +19,7 @@ from textual.worker import WorkerFailed, WorkerState
 from tm_tui.app import TmApp
 from tm_tui.cli import LaunchOptions
 from tm_tui.emulator.server import RunningEmulator
+from tm_tui.widgets import urls
 
 SIZE = (120, 40)
 
@@ -31,6 +33,28 @@ def emulator_env(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> 
     for name, value in emulator.sdk_env().items():
         monkeypatch.setenv(name, value)
     return emulator
+
+
+PLACEHOLDERS = {
+    "serverless_base_url": "http://emulator.serverless",
+    "on_demand_base_url": "http://emulator.on-demand",
+    "control_plane_base_url": "http://emulator.control-plane",
+}
+
+
+@pytest.fixture
+def pinned_urls(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Screens show the emulator's URLs as `PLACEHOLDERS`; returns {real URL: placeholder}."""
+    shown = {getattr(emulator, name): placeholder for name, placeholder in PLACEHOLDERS.items()}
+    display_url = urls.display_url
+
+    def pinned(url: str) -> str:
+        for real, placeholder in shown.items():
+            url = url.replace(real, placeholder)
+        return display_url(url)
+
+    monkeypatch.setattr(urls, "display_url", pinned)
+    return shown
 
 
 @pytest.fixture

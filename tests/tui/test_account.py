@@ -11,7 +11,8 @@ import pytest
 from textual.widgets import DataTable, Static
 
 from tm_tui.emulator.state import DEMO_INFERENCE_KEY
-from tm_tui.screens.account import AccountScreen
+from tm_tui.screens.account import AccountScreen, key_status
+from tm_tui.screens.sections import SectionCommands
 from tm_tui.session import LoginState
 from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.context_bar import ContextBar
@@ -22,6 +23,7 @@ from .conftest import SIZE, settle
 from .flows import FROZEN_NOW, frozen_emulator, open_section, plain, snapshot_of, wait_until
 
 ACCOUNT = "account"
+REAL_NOW = AccountScreen.__dict__["now"]  # before the autouse fixture pins it
 
 
 @pytest.fixture
@@ -272,7 +274,7 @@ async def test_main_actions_have_ids_and_palette_commands(emulator_env, make_app
     for owner in (AccountScreen, ModelsScreen, SettingsScreen, ModelTable, ProfileForm, ConfirmScreen):
         assert all(binding.id for binding in owner.BINDINGS), owner
     expected = {
-        "account": {"Login", "Logout", "Refresh token", "Set API key", "Pick API key"},
+        "account": {"Log in", "Log out", "Refresh token", "Set inference API key", "Pick API key"},
         "models": {"Select model", "Filter", "Model by name", "Refresh"},
         "settings": {"New profile", "Switch profile", "Edit", "Delete", "Theme"},
     }
@@ -280,4 +282,33 @@ async def test_main_actions_have_ids_and_palette_commands(emulator_env, make_app
     async with app.run_test(size=SIZE) as pilot:
         for section_id, titles in expected.items():
             await open_section(pilot, section_id)
-            assert titles <= {command.title for command in app.get_system_commands(app.screen)}, section_id
+            offered = [command.title for command in app.get_system_commands(app.screen)]
+            offered += [hit.text async for hit in SectionCommands(app.screen).discover()]
+            assert titles <= set(offered), section_id
+            assert len(offered) == len(set(offered)), section_id  # none twice
+
+
+@pytest.mark.parametrize("days_later", [0, 1, 300, 1000])
+def test_seeded_keys_keep_their_status_when_viewed_later(days_later):
+    """The seed's dates are relative to its `now`; the Account section judges them by its own clock,
+    which runs on after a pinned seed (or a long demo). Active keys must stay active meanwhile."""
+    from datetime import timedelta
+
+    from tm_tui.api.models.control_plane import ApiKey
+    from tm_tui.emulator.seed import build_seed
+    from tm_tui.emulator.state import DEMO_USER_ID
+
+    keys = [ApiKey.model_validate(key) for key in build_seed(DEMO_USER_ID, now=FROZEN_NOW).api_keys]
+    viewed_at = FROZEN_NOW + timedelta(days=days_later)
+    status = {key.name: key_status(key, viewed_at) for key in keys}
+    assert status == {"demo": "active", "laptop": "active", "ci-2025": "expired", "old-ci": "deleted"}
+
+
+async def test_the_demo_shows_active_keys_active_by_the_real_clock(make_app, monkeypatch):
+    monkeypatch.setattr(AccountScreen, "now", REAL_NOW)  # the real clock, like `tm-tui --demo`
+    app = make_app(demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, ACCOUNT)
+        table = app.screen.query_one("#api-keys", DataTable)
+        status = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
+        assert status == {"demo": "active", "laptop": "active", "ci-2025": "expired", "old-ci": "deleted"}

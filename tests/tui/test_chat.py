@@ -113,7 +113,9 @@ def usage_chunk(prompt: int, completion: int, cached: int = 0) -> dict:
 class Script:
     """A scripted SSE reply: `events` are sent, pausing after `hold_after` of them until `release()`."""
 
-    def __init__(self, events: Iterable[dict | str], *, hold_after: int | None = None, request_id: str = "req_script"):
+    def __init__(
+        self, events: Iterable[dict | str], *, hold_after: int | None = None, request_id: str = "req_script"
+    ):
         self.frames = [f"data: {e if isinstance(e, str) else json.dumps(e)}\n\n".encode() for e in events]
         self.hold_after = hold_after
         self.request_id = request_id
@@ -257,7 +259,9 @@ async def test_escape_stops_the_stream_and_keeps_the_partial_answer_marked_stopp
 
         assert screen.turn is None
         [answer] = answers(screen)
-        assert answer.status is MessageStatus.STOPPED and "stopped" in shown(answer.query_one(".message-header"))
+        assert answer.status is MessageStatus.STOPPED and "stopped" in shown(
+            answer.query_one(".message-header")
+        )
         assert answer.query_one(StreamView).content == "Hello! "
         stored = rows(app)[-1]
         assert (stored["status"], stored["content"]) == ("stopped", "Hello! ")
@@ -436,4 +440,3 @@ async def test_a_long_conversation_mounts_its_tail_and_shows_the_rest_on_request
         await pilot.press("enter")
         await settle(pilot)
         assert len(screen.query(".message")) == 120
-

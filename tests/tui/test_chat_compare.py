@@ -14,7 +14,9 @@ from .test_chat import PLAIN_MODEL, open_chat, reasoning_script, shown, wait_unt
 
 
 def panes(screen: CompareScreen) -> dict[int, AssistantMessage]:
-    return {i: m for i in range(3) for m in screen.query(f"#pane-{i} AssistantMessage").results(AssistantMessage)}
+    return {
+        i: m for i in range(3) for m in screen.query(f"#pane-{i} AssistantMessage").results(AssistantMessage)
+    }
 
 
 async def open_compare(pilot, prompt: str) -> CompareScreen:
@@ -59,7 +61,9 @@ async def test_escape_stops_every_pane_then_closes(emulator_env, make_app, monke
         scripts[0].install(monkeypatch, app.session.inference("serverless"))
         scripts[1].install(monkeypatch, app.session.inference("on_demand"))
         await pilot.press("enter")
-        await wait_until(pilot, lambda: all(s.sent == 3 for s in scripts) and all(t.content for t in screen.turns.values()))
+        await wait_until(
+            pilot, lambda: all(s.sent == 3 for s in scripts) and all(t.content for t in screen.turns.values())
+        )
         await pilot.press("escape")
         await settle(pilot)
         assert not screen.turns

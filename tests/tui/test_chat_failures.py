@@ -28,7 +28,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("fault", "title", "needle", "partial"), CASES)
-async def test_a_failure_is_shown_in_place_saved_and_retried(emulator_env, make_app, fault, title, needle, partial):
+async def test_a_failure_is_shown_in_place_saved_and_retried(
+    emulator_env, make_app, fault, title, needle, partial
+):
     emulator_env.state.faults.add(fault + ROUTE)
     app = make_app(model=PLAIN_MODEL)
     async with app.run_test(size=SIZE) as pilot:
@@ -75,7 +77,9 @@ async def test_a_truncated_stream_keeps_the_text_and_says_usage_is_unavailable(e
         screen = await open_chat(pilot)
         await send(pilot, "Tell me about caches")
         [answer] = answers(screen)
-        assert answer.status is MessageStatus.TRUNCATED and "cut short" in shown(answer.query_one(".message-header"))
+        assert answer.status is MessageStatus.TRUNCATED and "cut short" in shown(
+            answer.query_one(".message-header")
+        )
         assert answer.content and rows(app)[-1]["status"] == "truncated"
         line = shown(answer.query_one(MetricsLine))
         assert "usage unavailable" in line and "cost unknown" in line

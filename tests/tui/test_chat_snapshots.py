@@ -29,7 +29,9 @@ PORTS = {"serverless_port": 47821, "on_demand_port": 47822, "control_plane_port"
 def pinned_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningEmulator]:
     with ExitStack() as stack:
         try:
-            emulator = stack.enter_context(run_emulator(EmulatorState(pacing=Pacing(unthrottled=True)), **PORTS))
+            emulator = stack.enter_context(
+                run_emulator(EmulatorState(pacing=Pacing(unthrottled=True)), **PORTS)
+            )
         except OSError as exc:
             pytest.skip(f"snapshot ports {sorted(PORTS.values())} are busy: {exc}")
         for name, value in emulator.sdk_env().items():
@@ -62,7 +64,9 @@ def test_chat_streaming_with_reasoning(pinned_emulator, snap_compare, monkeypatc
         script.install(monkeypatch, pilot.app.session.inference())
         await send(pilot, "Say hello", wait=False)
         screen = pilot.app.screen
-        await wait_until(pilot, lambda: screen.turn is not None and screen.turn.shown == screen.turn.version == 2)
+        await wait_until(
+            pilot, lambda: screen.turn is not None and screen.turn.shown == screen.turn.version == 2
+        )
         for area in screen.query(TextArea):
             area.cursor_blink = False
         await pilot.pause()

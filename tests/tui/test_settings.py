@@ -217,3 +217,22 @@ def test_snapshot_profile_form_errors(isolated_dirs, make_app, snap_compare):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_in_the_demo_settings_and_the_context_bar_show_the_same_model(make_app):
+    from tm_tui.widgets.model_table import ModelTable
+
+    app = make_app(demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, "models")
+        app.screen.query_one(ModelTable).focus()
+        await pilot.press("down", "enter")  # choose another serverless model
+        await settle(pilot)
+        chosen = app.context.model
+        assert chosen and chosen == app.screen.query_one(ModelTable).current.id
+        await open_section(pilot, SETTINGS)
+        rows = {row.name: row.value for row in app.session.settings.describe()}
+        assert (rows["surface"], rows["model"]) == ("serverless", chosen)
+        resolved = plain(app.screen.query_one("#resolved", Static)).splitlines()
+        assert any(line.split()[:2] == ["model", chosen] for line in resolved)
+        assert chosen in str(app.screen.query_one(ContextBar).render())

@@ -198,3 +198,79 @@ async def test_cache_json_written_by_the_app_is_valid(emulator_env, make_app, is
         await settle(pilot)
     data = json.loads((isolated_dirs["TM_TUI_DATA_DIR"] / "cache.json").read_text())
     assert data["version"] == 1 and data["last_profile"] == "default"
+
+
+def test_f1_is_help_and_sections_take_the_next_f_keys_in_order():
+    assert [s.key for s in SECTIONS] == [f"f{n}" for n in range(2, 2 + len(SECTIONS))]
+
+
+async def test_help_documents_the_f_keys_in_order(emulator_env, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, "status")
+        await pilot.press("f1")
+        keys = [(key, binding_id) for key, _, binding_id in app.screen.app_rows if key.startswith("f")]
+        assert keys == [("f1", "app.help"), *((s.key, f"section.{s.id}") for s in SECTIONS)]
+
+
+async def run_command(pilot, title: str) -> None:
+    """Run the palette command called `title` as the palette would, from the current screen."""
+    hits = [hit async for hit in SectionCommands(pilot.app.screen).search(title)]
+    await next(hit for hit in hits if hit.text == title).command()
+    await settle(pilot)
+
+
+async def test_main_actions_are_palette_commands_on_every_screen(emulator_env, make_app):
+    from tm_tui.screens.account import AccountScreen
+    from tm_tui.screens.models import ModelsScreen
+    from tm_tui.screens.settings import SettingsScreen
+    from tm_tui.widgets.model_table import ModelTable
+    from tm_tui.widgets.profile_form import ProfileForm
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, "status")
+        titles = {hit.text async for hit in SectionCommands(app.screen).discover()}
+        expected = {"Log in", "Log out", "Refresh token", "Set inference API key", "Select model"}
+        assert expected | {"Switch profile", "New profile"} <= titles
+
+        await run_command(pilot, "Select model")
+        assert isinstance(app.screen, ModelsScreen) and isinstance(app.focused, ModelTable)
+
+        await open_section(pilot, "status")
+        await run_command(pilot, "Switch profile")
+        assert isinstance(app.screen, SettingsScreen) and app.focused.id == "profiles"
+
+        await open_section(pilot, "status")
+        await run_command(pilot, "New profile")  # the section opens under the form
+        assert isinstance(app.screen, ProfileForm) and isinstance(app.screen_stack[0], SettingsScreen)
+        await pilot.press("escape")
+
+        await open_section(pilot, "status")
+        await run_command(pilot, "Set inference API key")
+        assert isinstance(app.screen, AccountScreen) and app.focused.id == "key-input"
+
+        # Each command is listed once, also on its own section's screen.
+        palette = [c.title for c in app.get_system_commands(app.screen)]
+        assert not {"Log in", "Log out", "Refresh token"} & set(palette)
+
+
+async def test_log_in_from_the_palette_of_another_section(emulator_env, make_app):
+    from tm_tui.screens.account import AccountScreen
+    from tm_tui.widgets.login_panel import LoginPanel
+
+    from .flows import wait_until
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, "status")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Log in")
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        await wait_until(pilot, lambda: palette.query_one("CommandList").option_count, "the palette's hits")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, AccountScreen), "the Account section")
+        panel = app.screen.query_one(LoginPanel)
+        await wait_until(pilot, lambda: panel.is_waiting, "the login to start")
+        assert panel.url.startswith(emulator_env.control_plane_base_url)

@@ -132,3 +132,25 @@ async def test_surface_and_model_are_remembered_per_profile(emulator_env):
         )
     finally:
         await session.aclose()
+
+
+async def test_a_choice_is_what_the_settings_show_and_outlives_a_reload(emulator_env):
+    from tm_tui.cli import LaunchOptions
+    from tm_tui.session import flags_from
+
+    options = LaunchOptions(model="openai/gpt-oss-120b")  # a launch flag, outranked by a later choice
+    session = Session(resolve_settings(flags_from(options)), options=options)
+    try:
+        session.set_model("serverless", "deepseek-ai/DeepSeek-R1-0528")
+        rows = {row.name: row for row in session.settings.describe()}
+        assert rows["model"].value == session.context().model == "deepseek-ai/DeepSeek-R1-0528"
+        assert rows["model"].source.startswith("tm-tui config")  # stored in the profile
+        session.set_surface("on-demand")
+        rows = {row.name: row for row in session.settings.describe()}
+        assert (rows["surface"].value, rows["model"].value) == ("on_demand", "not set")
+        assert session.context().model is None
+        session.set_surface("serverless")
+        await session.reload()  # e.g. after a login: the choice stays
+        assert session.context().model == session.settings.model.value == "deepseek-ai/DeepSeek-R1-0528"
+    finally:
+        await session.aclose()

@@ -23,6 +23,7 @@ from tm_tui.emulator.state import DEMO_DEPLOYMENT_KEY, DEMO_INFERENCE_KEY
 SEED = 20260301
 ACCOUNT_AGE_DAYS = 720
 SPENDING_HISTORY_DAYS = 90
+ACTIVE_KEY_LIFETIME = timedelta(days=5 * 365)
 NANOS = Decimal(1_000_000_000)
 PER_MILLION = Decimal(1_000_000)
 
@@ -235,21 +236,12 @@ def _other_users(rng: random.Random, now: datetime) -> dict[str, dict]:
 
 def _api_keys(now: datetime) -> list[dict]:
     # `id` is the bearer secret (reference §2); the expired and the deleted ones must not work.
+    # Active keys last years, not months: whoever views the seed (the app's Account section, a test)
+    # judges expiry by its own clock, which may run well past a pinned `now`, and the demo must
+    # still show them active. The expired key only grows older under a later clock.
     return [
-        {
-            "id": DEMO_INFERENCE_KEY,
-            "name": "demo",
-            "scopes": ["inference"],
-            "createdAt": rfc3339(now - timedelta(days=40)),
-            "expiresAt": rfc3339(now + timedelta(days=325)),
-        },
-        {
-            "id": "tmk_live_9b1c2d3e4f5a6b7c",
-            "name": "laptop",
-            "scopes": ["inference"],
-            "createdAt": rfc3339(now - timedelta(days=120)),
-            "expiresAt": rfc3339(now + timedelta(days=245)),
-        },
+        _api_key(DEMO_INFERENCE_KEY, "demo", ["inference"], created=now - timedelta(days=40)),
+        _api_key("tmk_live_9b1c2d3e4f5a6b7c", "laptop", ["inference"], created=now - timedelta(days=120)),
         {
             "id": "tmk_live_4c5d6e7f8a9b0c1d",
             "name": "ci-2025",
@@ -265,6 +257,18 @@ def _api_keys(now: datetime) -> list[dict]:
             "deletedAt": rfc3339(now - timedelta(days=300)),
         },
     ]
+
+
+def _api_key(key_id: str, name: str, scopes: list[str], *, created: datetime) -> dict:
+    """An active key, valid for ACTIVE_KEY_LIFETIME from its creation."""
+    expires = created + ACTIVE_KEY_LIFETIME
+    return {
+        "id": key_id,
+        "name": name,
+        "scopes": scopes,
+        "createdAt": rfc3339(created),
+        "expiresAt": rfc3339(expires),
+    }
 
 
 def _serverless_pricing() -> list[dict]:

@@ -151,12 +151,12 @@ class AccountScreen(SectionScreen):
     CSS_PATH = Path(__file__).with_name("account.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "l", "login", "Login", id="account.login", tooltip="Log in to the control plane in a browser"
+            "l", "login", "Log in", id="account.login", tooltip="Log in to the control plane in a browser"
         ),
         Binding("escape", "cancel_login", "Cancel login", id="account.login.cancel"),
         Binding("c", "copy_url", "Copy URL", id="account.login.copy", tooltip="Copy the login URL"),
         Binding("t", "refresh_token", "Refresh token", id="account.refresh", tooltip="Refresh the login now"),
-        Binding("o", "logout", "Logout", id="account.logout", tooltip="Forget the control-plane login"),
+        Binding("o", "logout", "Log out", id="account.logout", tooltip="Forget the control-plane login"),
         Binding("k", "set_key", "Set API key", id="account.key.set", tooltip="Paste an inference API key"),
         Binding("p", "pick_key", "Pick API key", id="account.key.pick", tooltip="Use one of your API keys"),
         Binding("r", "reload", "Reload", id="account.reload", tooltip="Load the user and keys again"),

@@ -62,13 +62,45 @@ class ChatScreen(SectionScreen):
         Binding("escape", "stop", "Stop", id="chat.stop", tooltip="Stop the answer (keeps the text so far)"),
         Binding("ctrl+r", "retry", "Retry", id="chat.retry", tooltip="Regenerate the last answer"),
         Binding("ctrl+n", "new_conversation", "New", id="chat.new", tooltip="Start a new conversation"),
-        Binding("ctrl+t", "toggle_params", "Params", id="chat.params", tooltip="System prompt, parameters, presets"),
-        Binding("alt+m", "cycle_mode", "Mode", id="chat.mode", tooltip="Chat completions → Completions → Responses"),
-        Binding("ctrl+o", "history", "History", id="chat.history", tooltip="Browse, search and resume conversations"),
-        Binding("ctrl+s", "export", "Export", id="chat.export", tooltip="Save the conversation as Markdown or JSON"),
+        Binding(
+            "ctrl+t",
+            "toggle_params",
+            "Params",
+            id="chat.params",
+            tooltip="System prompt, parameters, presets",
+        ),
+        Binding(
+            "alt+m",
+            "cycle_mode",
+            "Mode",
+            id="chat.mode",
+            tooltip="Chat completions → Completions → Responses",
+        ),
+        Binding(
+            "ctrl+o",
+            "history",
+            "History",
+            id="chat.history",
+            tooltip="Browse, search and resume conversations",
+        ),
+        Binding(
+            "ctrl+s",
+            "export",
+            "Export",
+            id="chat.export",
+            tooltip="Save the conversation as Markdown or JSON",
+        ),
         Binding("ctrl+g", "view_code", "Code", id="chat.code", tooltip="The last request as curl / Python"),
-        Binding("ctrl+b", "compare", "Compare", id="chat.compare", tooltip="Send one prompt to 2-3 models side by side"),
-        Binding("ctrl+l", "open_account", "Log in / key", id="chat.account", tooltip="Open Account (after a 401)"),
+        Binding(
+            "ctrl+b",
+            "compare",
+            "Compare",
+            id="chat.compare",
+            tooltip="Send one prompt to 2-3 models side by side",
+        ),
+        Binding(
+            "ctrl+l", "open_account", "Log in / key", id="chat.account", tooltip="Open Account (after a 401)"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -120,7 +152,12 @@ class ChatScreen(SectionScreen):
         try:
             self.store = HistoryStore.open_default(self.app.env)
         except HistoryError as error:
-            self.notify(f"{error}\nThis session's chats are not saved.", title="History", severity="warning", markup=False)
+            self.notify(
+                f"{error}\nThis session's chats are not saved.",
+                title="History",
+                severity="warning",
+                markup=False,
+            )
             self.store = HistoryStore(Path(":memory:"))
         self.prompts = PromptHistory(self.store)
 
@@ -140,6 +177,7 @@ class ChatScreen(SectionScreen):
         self.query_one("#chat-surface", Select).value = session.surface
         if self.chat is None:
             self._new_chat()
+            self._refresh_totals()
         self.load_models(session, session.surface)
         self.load_pricing(session)
 
@@ -196,7 +234,11 @@ class ChatScreen(SectionScreen):
     @on(Select.Changed, "#chat-model")
     def _model_chosen(self, event: Select.Changed) -> None:
         session = self.app.session
-        if session is None or not isinstance(event.value, str) or event.value == session.model(session.surface):
+        if (
+            session is None
+            or not isinstance(event.value, str)
+            or event.value == session.model(session.surface)
+        ):
             return
         session.set_model(session.surface, event.value)
         self.post_message(ContextChanged())
@@ -215,7 +257,12 @@ class ChatScreen(SectionScreen):
             return None
         client = session.inference()
         if client is None:
-            self.notify(session.inference_reason() or "Not configured.", title="Cannot send", severity="error", markup=False)
+            self.notify(
+                session.inference_reason() or "Not configured.",
+                title="Cannot send",
+                severity="error",
+                markup=False,
+            )
             return None
         model = session.model(session.surface)
         if not model:
@@ -325,7 +372,9 @@ class ChatScreen(SectionScreen):
         widget = self._message_widget(message.turn.key)
         if isinstance(widget, AssistantMessage):
             hint = next_step(error, can_open_account=_has_account_section()) if error is not None else ""
-            await widget.finish(outcome.content, outcome.reasoning, outcome.status, outcome.metrics, error, hint)
+            await widget.finish(
+                outcome.content, outcome.reasoning, outcome.status, outcome.metrics, error, hint
+            )
         self._refresh_totals()
         self.refresh_bindings()
 
@@ -410,7 +459,9 @@ class ChatScreen(SectionScreen):
             return
         self.editing = widget.message_id
         note = self.query_one("#edit-note", Static)
-        note.update(Text("Editing a sent message: Enter resends from there (later turns are replaced), Esc cancels."))
+        note.update(
+            Text("Editing a sent message: Enter resends from there (later turns are replaced), Esc cancels.")
+        )
         note.display = True
         prompt = self.query_one(PromptInput)
         prompt.replace_text(widget.text)
@@ -484,7 +535,9 @@ class ChatScreen(SectionScreen):
         if self.chat is None or self.chat.conversation_id is None or self.store is None:
             self.notify("Nothing to export yet.", severity="information")
             return
-        self.app.push_screen(ExportScreen(self.store.load_conversation(self.chat.conversation_id), self.app.env))
+        self.app.push_screen(
+            ExportScreen(self.store.load_conversation(self.chat.conversation_id), self.app.env)
+        )
 
     def action_view_code(self) -> None:
         from tm_tui.screens.chat_export import ViewCodeScreen
@@ -611,4 +664,3 @@ def _is_tm_error(error: BaseException) -> bool:
     from tm_tui.api.errors import TmError
 
     return isinstance(error, TmError)
-

@@ -113,7 +113,6 @@ class CompareScreen(Screen[None]):
         self._models: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
-        session = self.app.session
         surfaces = self._default_surfaces()
         yield ContextBar()
         with Vertical(id="compare-setup"):
@@ -174,7 +173,9 @@ class CompareScreen(Screen[None]):
         for row in rows:
             # Two panes on one surface compare two models: the second picks the next one.
             taken = [r.target.model for r in self.query(TargetRow) if r is not row and r.target]
-            choice = preferred if preferred not in taken else next((n for n in names if n not in taken), preferred)
+            choice = (
+                preferred if preferred not in taken else next((n for n in names if n not in taken), preferred)
+            )
             row.show_models(names, choice)
 
     @on(Select.Changed, ".target-surface")
@@ -257,4 +258,3 @@ class CompareScreen(Screen[None]):
                 turn.stop()
         else:
             self.dismiss()
-

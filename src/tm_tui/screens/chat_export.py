@@ -47,7 +47,9 @@ def write_export(conversation: Conversation, fmt: str, path: Path) -> Path:
 
 class ExportScreen(ModalScreen[Path | None]):
     CSS_PATH = HERE / "chat_export.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_with_result", "Close", id="export.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss_with_result", "Close", id="export.close")
+    ]
 
     def __init__(self, conversation: Conversation, env: Mapping[str, str] | None) -> None:
         super().__init__()
@@ -132,7 +134,11 @@ class ViewCodeScreen(ModalScreen[None]):
         self._show_note()
 
     def _show_note(self, extra: str = "") -> None:
-        state = "The API key is shown." if self.reveal else "The API key is redacted ($TENSORMESH_INFERENCE_API_KEY)."
+        state = (
+            "The API key is shown."
+            if self.reveal
+            else "The API key is redacted ($TENSORMESH_INFERENCE_API_KEY)."
+        )
         self.query_one("#code-note", Static).update(Text(f"{state} {extra}".strip()))
 
     def current_code(self) -> tuple[str, str]:

@@ -153,7 +153,10 @@ class HistoryBrowser(ModalScreen[int | None]):
         self._armed_delete = None
         self.store.delete_conversation(summary.id)
         self.refresh_list()
-        self._note("Deleted." + (" It was the open conversation; it stays on screen." if summary.id == self.current else ""))
+        self._note(
+            "Deleted."
+            + (" It was the open conversation; it stays on screen." if summary.id == self.current else "")
+        )
 
     def _note(self, message: str) -> None:
         self.query_one("#history-note", Static).update(Text(message, "italic"))

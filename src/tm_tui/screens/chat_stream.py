@@ -69,7 +69,9 @@ def body_with_prompt(
     """The request body `history` plus a new user `prompt` would make (compare, a draft's "View code")."""
     from tm_tui.chat.conversation import build_request_body
 
-    draft = StoredMessage(0, 0, len(history), "user", prompt, "", MessageStatus.COMPLETE, None, None, {}, 0.0, 0.0)
+    draft = StoredMessage(
+        0, 0, len(history), "user", prompt, "", MessageStatus.COMPLETE, None, None, {}, 0.0, 0.0
+    )
     return build_request_body(mode, model, [*history, draft], system_prompt=system_prompt, params=params)
 
 
@@ -113,7 +115,9 @@ class Turn:
 class TurnEnded(Message):
     """A turn is over. `result` is None when the stream never opened (then `error` says why)."""
 
-    def __init__(self, turn: Turn, result: StreamResult | None, error: BaseException | None, stopped: bool) -> None:
+    def __init__(
+        self, turn: Turn, result: StreamResult | None, error: BaseException | None, stopped: bool
+    ) -> None:
         super().__init__()
         self.turn = turn
         self.result = result
@@ -164,7 +168,9 @@ def outcome_of(message: TurnEnded, pricing: PricingTable) -> Outcome:
     if result is None:  # refused before streaming (401, 429, 5xx, unreachable) or abandoned while waiting
         status = MessageStatus.STOPPED if message.stopped else MessageStatus.ERROR
         request_id = getattr(message.error, "request_id", None)
-        return Outcome(turn.content, turn.reasoning, status, TurnMetrics(request_id=request_id), message.error)
+        return Outcome(
+            turn.content, turn.reasoning, status, TurnMetrics(request_id=request_id), message.error
+        )
     error = message.error or result.error
     status = MessageStatus.ERROR if error is not None else status_of(result)
     content = result.content or turn.content
@@ -177,8 +183,10 @@ def next_step(error: BaseException | None, *, can_open_account: bool) -> str:
     from tm_tui.api.errors import AuthError, RateLimited
 
     if isinstance(error, AuthError):
-        where = "ctrl+l opens Account to log in or set the key" if can_open_account else (
-            "set the inference API key (TENSORMESH_INFERENCE_API_KEY or the Account section)"
+        where = (
+            "ctrl+l opens Account to log in or set the key"
+            if can_open_account
+            else ("set the inference API key (TENSORMESH_INFERENCE_API_KEY or the Account section)")
         )
         return f"{where}; then ctrl+r retries"
     if isinstance(error, RateLimited) and error.retry_after is not None:

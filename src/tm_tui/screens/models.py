@@ -432,3 +432,11 @@ class ModelsScreen(SectionScreen):
 
     def action_tab(self, surface: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{surface}"
+
+    def action_pick(self) -> None:
+        """Focus the list of the active surface, where enter selects (the app-wide "Select model")."""
+        session = self.app.session
+        surface = session.surface if session is not None else SERVERLESS
+        self.action_tab(surface)
+        table = self.query_one(ModelTable if surface == SERVERLESS else DeploymentTable)
+        (table if table.display else self.query_one("#manual-model", Input)).focus()

@@ -5,12 +5,20 @@ one: write `screens/<name>.py` with a `SectionScreen` subclass that implements `
 add one `Section` entry below. Screen modules are imported only when first opened, so a section
 costs nothing at start-up. List only sections that work — no placeholders. The app opens on Chat
 when it is registered, otherwise on the first entry.
+
+F-keys: F1 is help; sections take F2, F3, … in the order listed here, which is also the footer's
+order (a test keeps them consecutive). A new section is appended and takes the next free key, so
+no key ever moves.
+
+A section's `commands` are its main actions as app-wide palette commands: from any screen they open
+the section and run the action there (see `SectionScreen.run_when_ready`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from importlib import import_module
 from pathlib import PurePath
 from typing import TYPE_CHECKING, ClassVar
@@ -28,12 +36,22 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class SectionCommand:
+    """A palette command available everywhere: opens its section, then runs `action` there."""
+
+    title: str
+    action: str  # an action of the section's screen, e.g. "login"
+    help: str
+
+
+@dataclass(frozen=True)
 class Section:
     id: str  # mode name and binding id suffix
     title: str  # shown in the footer, palette ("Open <title>") and help
     key: str  # fixed per section so keys do not move as sections are added
     target: str  # "module:Class", imported on first use
     summary: str  # one line for the palette and help
+    commands: tuple[SectionCommand, ...] = ()
 
     def load(self) -> type[SectionScreen]:
         module, _, name = self.target.partition(":")
@@ -48,8 +66,6 @@ class Section:
         return [] if css is None else list(css) if isinstance(css, list) else [css]
 
 
-# Keys reserved for sections still to come: tokenizer f3, models f4, billing f5,
-# account f6, support f7, settings f9.
 SECTIONS: tuple[Section, ...] = (
     Section(
         "chat",
@@ -59,32 +75,43 @@ SECTIONS: tuple[Section, ...] = (
         "Streaming chat playground: parameters, metrics and cost, history, export, compare",
     ),
     Section(
-        "status",
-        "Status",
-        "f8",
-        "tm_tui.screens.status:StatusScreen",
-        "Health, version and latency of serverless, on-demand and the control plane",
-    ),
-    Section(
         "models",
         "Models",
-        "f4",
+        "f3",
         "tm_tui.screens.models:ModelsScreen",
         "Choose the serverless model or an on-demand deployment, with prices",
+        (SectionCommand("Select model", "pick", "Open Models on the list of the active surface"),),
     ),
     Section(
         "account",
         "Account",
-        "f6",
+        "f4",
         "tm_tui.screens.account:AccountScreen",
         "Credentials and where they come from, browser login, inference API key",
+        (
+            SectionCommand("Log in", "login", "Log in to the control plane in a browser"),
+            SectionCommand("Log out", "logout", "Forget the control-plane login"),
+            SectionCommand("Refresh token", "refresh_token", "Refresh the control-plane login now"),
+            SectionCommand("Set inference API key", "set_key", "Paste an inference API key"),
+        ),
     ),
     Section(
         "settings",
         "Settings",
-        "f9",
+        "f5",
         "tm_tui.screens.settings:SettingsScreen",
         "Profiles: create, edit, switch, delete; theme",
+        (
+            SectionCommand("Switch profile", "pick_profile", "Open Settings on the list of profiles"),
+            SectionCommand("New profile", "new_profile", "Create a profile"),
+        ),
+    ),
+    Section(
+        "status",
+        "Status",
+        "f6",
+        "tm_tui.screens.status:StatusScreen",
+        "Health, version and latency of serverless, on-demand and the control plane",
     ),
 )
 
@@ -119,6 +146,8 @@ class SectionScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self._seen_generation = 0
+        self._ready = False  # composed and following the app's context (end of `on_mount`)
+        self._pending: list[str] = []  # actions asked for before then
 
     def compose(self) -> ComposeResult:
         yield ContextBar()
@@ -130,6 +159,8 @@ class SectionScreen(Screen):
 
     def on_mount(self) -> None:
         self.watch(self.app, "context", self._on_app_context, init=True)
+        self._ready = True
+        self._run_pending()
 
     def _on_app_context(self, context: AppContext) -> None:
         self.context_changed(context)
@@ -137,6 +168,20 @@ class SectionScreen(Screen):
         if session is not None and context.generation != self._seen_generation:
             self._seen_generation = context.generation
             self.session_changed(session)
+        self._run_pending()
+
+    def run_when_ready(self, action: str) -> None:
+        """Run one of this screen's actions (e.g. from a palette command given on another screen)
+        once the screen is composed and the session exists; at once if both are true already."""
+        self._pending.append(action)
+        self._run_pending()
+
+    def _run_pending(self) -> None:
+        if not (self._ready and self.app.session is not None):
+            return
+        actions, self._pending = self._pending, []
+        for action in actions:
+            self.call_later(self.run_action, action)
 
     def context_changed(self, context: AppContext) -> None:
         """Override to follow profile / surface / model / login changes."""
@@ -150,21 +195,30 @@ class SectionScreen(Screen):
 
 
 class SectionCommands(Provider):
-    """Palette commands "Open <Section>", one per registered section."""
+    """Palette commands available on every screen: "Open <Section>", and each section's main
+    actions, which open their section and run there."""
 
-    def _commands(self) -> Iterable[tuple[str, Section]]:
-        return ((f"Open {s.title}", s) for s in SECTIONS)
-
-    def _opener(self, section: Section):
-        return lambda: self.app.run_action(f"open_section('{section.id}')")
+    def _commands(self) -> Iterable[tuple[str, str, Callable[[], object]]]:
+        """(title, help, callback) of every command."""
+        app = self.app
+        for s in SECTIONS:
+            yield f"Open {s.title}", s.summary, partial(app.run_action, f"open_section('{s.id}')")
+            for command in s.commands:
+                action = f"open_section('{s.id}', '{command.action}')"
+                yield command.title, command.help, partial(app.run_action, action)
 
     async def discover(self) -> Hits:
-        for name, s in self._commands():
-            yield DiscoveryHit(name, self._opener(s), help=s.summary)
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, s in self._commands():
+        for name, help_text, callback in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), self._opener(s), text=name, help=s.summary)
+                yield Hit(score, matcher.highlight(name), callback, text=name, help=help_text)
+
+
+def global_commands(section_id: str) -> tuple[SectionCommand, ...]:
+    """The app-wide commands of a section (empty for an unknown id)."""
+    return next((s.commands for s in SECTIONS if s.id == section_id), ())

@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from tm_tui.screens.sections import SectionScreen
+from tm_tui.widgets import urls
 from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.error_panel import ErrorPanel, sanitize
@@ -52,11 +53,13 @@ def profile_details(profile: Profile) -> Table:
             shown = Text("yes" if value else "no")
         elif value is None:
             shown = Text("not set", "dim italic")
+        elif field.endswith("_url"):
+            shown = Text(urls.display_url(value))
         else:
             shown = Text(sanitize(str(value)))
         table.add_row(label, shown)
     for provider, url in sorted(profile.on_demand_hosts.items()):
-        table.add_row(f"Host for {provider}", Text(sanitize(url)))
+        table.add_row(f"Host for {provider}", Text(urls.display_url(url)))
     return table
 
 
@@ -66,7 +69,8 @@ def resolved_table(session: Session) -> Table:
     table.add_column("Value", overflow="fold")
     table.add_column("From", style="dim", overflow="fold")
     for row in session.settings.describe():
-        table.add_row(row.name, Text(sanitize(row.value)), Text(sanitize(row.source)))
+        value = urls.display_url(row.value) if row.name.endswith("URL") else sanitize(row.value)
+        table.add_row(row.name, Text(value), Text(sanitize(row.source)))
     return table
 
 
@@ -331,6 +335,11 @@ class SettingsScreen(SectionScreen):
         self.app.save_cache()
         self.load_profiles(session)
         self.show_message(f"Deleted profile {name}.")
+
+    def action_pick_profile(self) -> None:
+        """Focus the profile list, where enter switches (the app-wide "Switch profile")."""
+        self.query_one("#profiles", DataTable).focus()
+        self.show_message("Choose a profile: enter switches to it.")
 
     def action_theme(self) -> None:
         self.app.action_change_theme()

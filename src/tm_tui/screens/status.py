@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tm_tui.screens.sections import SectionScreen
+from tm_tui.widgets import urls
 from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.error_panel import ErrorPanel, sanitize
 
@@ -115,7 +116,7 @@ class StatusRow(Vertical):
         status = self.status
         if status is None:
             return text.append("\nwaiting for settings…", "italic")
-        text.append(sanitize(status.url), "underline").append("\n")
+        text.append(urls.display_url(status.url), "underline").append("\n")
         if status.error is not None:
             return text.append("✗ failed", "bold")
         if status.health is not None:

@@ -139,7 +139,9 @@ class ParamsPanel(VerticalScroll):
             return
         self.load(params.to_raw(), self.system_prompt)
         if bad:
-            self.notify("Some values no longer validate and were left out.", title="Preset", severity="warning")
+            self.notify(
+                "Some values no longer validate and were left out.", title="Preset", severity="warning"
+            )
 
     @on(Button.Pressed, "#preset-save")
     def _save_pressed(self, event: Button.Pressed) -> None:

@@ -20,7 +20,9 @@ class PromptInput(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
         # A priority binding: TextArea would otherwise take Enter as a newline before bindings run.
         Binding("enter", "submit", "Send", id="chat.send", priority=True),
-        Binding(",".join(NEWLINE_KEYS), "newline", "Newline", id="chat.newline", key_display="shift+enter/ctrl+j"),
+        Binding(
+            ",".join(NEWLINE_KEYS), "newline", "Newline", id="chat.newline", key_display="shift+enter/ctrl+j"
+        ),
     ]
 
     class Submitted(Message):
