@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
@@ -18,8 +19,8 @@ NEWLINE_KEYS = ("shift+enter", "ctrl+j", "alt+enter")
 
 class PromptInput(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
-        # A priority binding: TextArea would otherwise take Enter as a newline before bindings run.
-        Binding("enter", "submit", "Send", id="chat.send", priority=True),
+        # Shown in the footer and help; the key itself is handled in `_on_key` (see there).
+        Binding("enter", "submit", "Send", id="chat.send"),
         Binding(
             ",".join(NEWLINE_KEYS), "newline", "Newline", id="chat.newline", key_display="shift+enter/ctrl+j"
         ),
@@ -42,6 +43,17 @@ class PromptInput(TextArea):
     def __init__(self, *, id: str | None = None, placeholder: str = "") -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
         self.placeholder = placeholder
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Enter is taken here, in the widget's own key queue, rather than by a priority binding:
+        # a priority binding runs at the app before this widget has inserted the characters typed
+        # just ahead of it (a fast typist, a paste, tmux send-keys), so it would send a stale draft.
+        if event.key == "enter":
+            event.prevent_default()
+            event.stop()
+            self.action_submit()
+            return
+        await super()._on_key(event)
 
     def action_submit(self) -> None:
         self.post_message(self.Submitted(self, self.text))

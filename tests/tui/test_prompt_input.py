@@ -1,0 +1,44 @@
+"""The prompt sends exactly what was typed, even when keys arrive in one burst (paste, tmux, fast typing)."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import App, ComposeResult
+
+from tm_tui.widgets.prompt_input import PromptInput
+
+
+class PromptHost(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield PromptInput(id="prompt")
+
+    def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        self.sent.append(message.text)
+
+
+async def test_enter_in_the_same_burst_as_the_text_sends_all_of_it():
+    app = PromptHost()
+    async with app.run_test() as pilot:
+        app.query_one(PromptInput).focus()
+        await pilot.pause()
+        # As the terminal driver does: every key of one read is posted before any is handled.
+        for char in "hi there":
+            app.post_message(events.Key(char, char))
+        app.post_message(events.Key("enter", "\r"))
+        await pilot.pause()
+        assert app.sent == ["hi there"]
+
+
+async def test_newline_keys_insert_a_line_instead_of_sending():
+    app = PromptHost()
+    async with app.run_test() as pilot:
+        app.query_one(PromptInput).focus()
+        await pilot.press("a", "ctrl+j", "b")
+        assert app.query_one(PromptInput).text == "a\nb"
+        assert app.sent == []
+        await pilot.press("enter")
+        assert app.sent == ["a\nb"]
