@@ -33,7 +33,12 @@ def test_the_bar_fits_and_always_shows_the_login_state(width, model):
 
 def test_at_120_columns_everything_is_spelled_out():
     text = render_context(DEMO, 119).plain  # 120 columns less the bar's right padding
-    for part in ("profile demo (Ada L.)", "surface serverless", f"model {DEMO.model}", "control plane logged in"):
+    for part in (
+        "profile demo (Ada L.)",
+        "surface serverless",
+        f"model {DEMO.model}",
+        "control plane logged in",
+    ):
         assert part in text
 
 

@@ -305,10 +305,7 @@ class AccountScreen(SectionScreen):
     def on_account_screen_user_loaded(self, message: UserLoaded) -> None:
         user = self.query_one("#user", Static)
         user.loading = False
-        panel = self.query_one("#user-error", ErrorPanel)
-        panel.display = message.error is not None
-        if message.error is not None:
-            panel.show_error(message.error)
+        if self.query_one("#user-error", ErrorPanel).show(message.error):
             user.update("")
         elif message.user is not None:
             user.update(user_lines(message.user))
@@ -316,13 +313,11 @@ class AccountScreen(SectionScreen):
     def on_account_screen_keys_loaded(self, message: KeysLoaded) -> None:
         table = self.query_one("#api-keys", DataTable)
         table.loading = False
-        panel = self.query_one("#keys-error", ErrorPanel)
-        panel.display = message.error is not None
-        table.display = message.error is None
+        failed = self.query_one("#keys-error", ErrorPanel).show(message.error)
+        table.display = not failed
         table.clear()
         self.api_keys = {}
-        if message.error is not None:
-            panel.show_error(message.error)
+        if failed:
             self.query_one("#keys-message", Static).update("")
             return
         now = self.now()
@@ -552,9 +547,6 @@ class AccountScreen(SectionScreen):
         self._key_result(message.error, message.text)
 
     def _key_result(self, error: BaseException | None, text: str | None) -> None:
-        panel = self.query_one("#key-error", ErrorPanel)
-        panel.display = error is not None
-        if error is not None:
-            panel.show_error(error)
+        if self.query_one("#key-error", ErrorPanel).show(error):
             text = "✗ The key was not saved."
         self.query_one("#key-message", Static).update(Text(text or "", "bold"))

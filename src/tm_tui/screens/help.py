@@ -52,7 +52,12 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(_table(f"On this screen: {self.screen_title}", self.screen_rows), markup=False)
             yield Static(_table("Everywhere", self.app_rows), markup=False)
             yield Static(
-                Text("ctrl+p opens the command palette: every key above is also a command there.", "italic"),
+                Text(
+                    "F1 is this help; F2 and on open the sections, in footer order. ctrl+p opens the "
+                    "command palette: every key above is a command there, and so are the main actions "
+                    "of every section (Log in, Select model, Switch profile…), from any screen.",
+                    "italic",
+                ),
                 markup=False,
             )
 

@@ -221,12 +221,9 @@ class ModelsScreen(SectionScreen):
 
     def on_models_screen_serverless_loaded(self, message: ServerlessLoaded) -> None:
         self.query_one("#serverless-loading").display = False
-        panel = self.query_one("#serverless-error", ErrorPanel)
-        panel.display = message.error is not None
         table = self.query_one(ModelTable)
         hint = self.query_one("#serverless-hint", Static)
-        if message.error is not None:
-            panel.show_error(message.error)
+        if self.query_one("#serverless-error", ErrorPanel).show(message.error):
             hint.update(Text("Showing the last known list." if table.rows_all else "", "italic"))
             return
         rows = message.rows or []
@@ -250,13 +247,10 @@ class ModelsScreen(SectionScreen):
 
     def on_models_screen_deployments_loaded(self, message: DeploymentsLoaded) -> None:
         self.query_one("#on-demand-loading").display = False
-        panel = self.query_one("#on-demand-error", ErrorPanel)
-        panel.display = message.error is not None
         table = self.query_one(DeploymentTable)
         table.display = message.deployments is not None
         hint = self.query_one("#on-demand-hint", Static)
-        if message.error is not None:
-            panel.show_error(message.error)
+        if self.query_one("#on-demand-error", ErrorPanel).show(message.error):
             hint.update("")
             return
         if message.deployments is None:
@@ -330,18 +324,22 @@ class ModelsScreen(SectionScreen):
                 self.choose_deployment(deployment)
 
     def choose_serverless(self, row: ModelRow) -> None:
+        self.store_choice(SERVERLESS, row.id, f"Serverless model: {sanitize(row.id)}.")
+
+    def store_choice(self, surface: str, model: str, text: str) -> None:
+        """Make `model` the one of `surface`, and `surface` the active one; `text` says so."""
         from tm_tui.config import ConfigFileError, ProfileError
 
         session = self.app.session
         if session is None:
             return
         try:
-            session.set_model(SERVERLESS, row.id)
-            session.set_surface(SERVERLESS)
+            session.set_model(surface, model)
+            session.set_surface(surface)
         except (ProfileError, ConfigFileError) as error:
-            self.post_message(self.Chosen(SERVERLESS, error=error))
+            self.post_message(self.Chosen(surface, error=error))
             return
-        self.post_message(self.Chosen(SERVERLESS, f"Serverless model: {sanitize(row.id)}."))
+        self.post_message(self.Chosen(surface, text))
 
     def choose_deployment(self, deployment: Deployment) -> None:
         reason = unusable_reason(deployment)
@@ -389,28 +387,14 @@ class ModelsScreen(SectionScreen):
         self.post_message(self.Chosen(ON_DEMAND, text))
 
     def choose_by_name(self, name: str) -> None:
-        from tm_tui.config import ConfigFileError, ProfileError
-
-        session = self.app.session
         name = name.strip()
-        if session is None:
-            return
         if not name:
             self.show_choice("✗ Type the served model name of a deployment first.")
             return
-        try:
-            session.set_model(ON_DEMAND, name)
-            session.set_surface(ON_DEMAND)
-        except (ProfileError, ConfigFileError) as error:
-            self.post_message(self.Chosen(ON_DEMAND, error=error))
-            return
-        self.post_message(self.Chosen(ON_DEMAND, f"On-demand model (typed): {sanitize(name)}."))
+        self.store_choice(ON_DEMAND, name, f"On-demand model (typed): {sanitize(name)}.")
 
     def on_models_screen_chosen(self, message: Chosen) -> None:
-        panel = self.query_one("#choice-error", ErrorPanel)
-        panel.display = message.error is not None
-        if message.error is not None:
-            panel.show_error(message.error)
+        if self.query_one("#choice-error", ErrorPanel).show(message.error):
             self.show_choice("✗ The choice was not saved.")
             return
         self.show_choice(f"✓ {message.text}")

@@ -207,9 +207,7 @@ class SettingsScreen(SectionScreen):
         self.query_one("#profiles-message", Static).update(Text(text, "bold"))
 
     def show_error(self, error: BaseException) -> None:
-        panel = self.query_one("#profiles-error", ErrorPanel)
-        panel.show_error(error)
-        panel.display = True
+        self.query_one("#profiles-error", ErrorPanel).show(error)
         self.query_one("#profiles-message", Static).update("")
 
     # -- actions -----------------------------------------------------------------------------------

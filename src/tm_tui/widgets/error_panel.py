@@ -96,3 +96,10 @@ class ErrorPanel(Static):
             text.append("\n→ ").append(self.info.hint, "italic")
         self.border_title = self.info.title
         self.update(text)
+
+    def show(self, error: BaseException | None) -> bool:
+        """Show `error`, or hide the panel when there is none; True when an error is shown."""
+        self.display = error is not None
+        if error is not None:
+            self.show_error(error)
+        return error is not None

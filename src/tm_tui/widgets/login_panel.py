@@ -92,9 +92,7 @@ class LoginPanel(Vertical):
     def failed(self, error: BaseException) -> None:
         self._stop()
         self._show(Text("✗ The login did not complete.", "bold"))
-        panel = self.query_one("#login-error", ErrorPanel)
-        panel.show_error(error)
-        panel.display = True
+        self.query_one("#login-error", ErrorPanel).show(error)
 
     def _tick(self) -> None:
         if self.deadline is None:
