@@ -66,8 +66,9 @@ class TmApp(App[None]):
     # The first section is the default mode's screen (`get_default_screen`); a screen made for a
     # named mode costs a full CSS refresh before the first frame. Every other section is a mode.
     MODES: ClassVar = {s.id: s.make_screen for s in SECTIONS if s != default_section()}
+    # The footer shows the screen's own actions, then F1: the section keys and quit would not fit
+    # beside them (120 columns), so they stay out of it and are listed by help (F1) and the palette.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("question_mark", "help", "Help", show=False, id="app.help.alt"),
         *(
@@ -76,12 +77,14 @@ class TmApp(App[None]):
                 s.key,
                 f"open_section('{s.id}')",
                 s.title,
+                show=False,
                 id=f"section.{s.id}",
                 tooltip=s.summary,
                 priority=True,
             )
             for s in SECTIONS
         ),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True),
     ]
 
     context: var[AppContext] = var(AppContext(profile="default"), init=False)

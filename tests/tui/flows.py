@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from tm_tui.emulator.server import RunningEmulator, run_emulator
@@ -55,6 +57,12 @@ def plain(static: Static) -> str:
     with console.capture() as capture:
         console.print(static.content)
     return capture.get()
+
+
+def shown_lines(widget: Widget) -> list[str]:
+    """The lines `widget` shows on screen, at its laid-out size (so wrapping and truncation show)."""
+    width, height = widget.size
+    return [strip.text.rstrip() for strip in widget.render_lines(Region(0, 0, width, height))]
 
 
 def snapshot_of(section_id: str, *keys: str) -> Callable[[Pilot], Awaitable[None]]:

@@ -20,7 +20,15 @@ from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.login_panel import LoginPanel
 
 from .conftest import SIZE, settle
-from .flows import FROZEN_NOW, frozen_emulator, open_section, plain, snapshot_of, wait_until
+from .flows import (
+    FROZEN_NOW,
+    frozen_emulator,
+    open_section,
+    plain,
+    shown_lines,
+    snapshot_of,
+    wait_until,
+)
 
 ACCOUNT = "account"
 REAL_NOW = AccountScreen.__dict__["now"]  # before the autouse fixture pins it
@@ -190,7 +198,7 @@ async def test_a_good_key_is_validated_then_saved(app_without_login, isolated_di
         assert DEMO_INFERENCE_KEY in config  # [overrides].gateway_api_key, shared with `tm`
         assert app.session.settings.inference_api_key.value.reveal() == DEMO_INFERENCE_KEY
         assert app.session.serverless is not None
-        assert "✓ set" in text_of(screen, "#credentials")
+        assert "✓ tmk_" in text_of(screen, "#credentials")
 
 
 async def test_a_bad_key_is_refused_and_nothing_is_saved(app_without_login, isolated_dirs):
@@ -263,6 +271,17 @@ async def test_server_errors_show_in_place(app_without_login, emulator):
 def test_snapshot_account(emulator_env, make_app, snap_compare):
     # Credentials from env vars (their origin is the variable's name), the user, frozen key dates.
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=snapshot_of(ACCOUNT))
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)])
+async def test_the_user_id_is_on_the_row_of_its_label(emulator_env, make_app, size):
+    from tm_tui.emulator.state import DEMO_USER_ID
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await open_section(pilot, ACCOUNT)
+        lines = shown_lines(app.screen.query_one("#user", Static))
+        assert [line.split()[:3] for line in lines if "User id" in line] == [["User", "id", DEMO_USER_ID]]
 
 
 async def test_main_actions_have_ids_and_palette_commands(emulator_env, make_app):

@@ -23,9 +23,9 @@ from textual.widgets import Collapsible, Markdown, Static
 
 from tm_tui.api.streaming import ChatStream
 from tm_tui.emulator.faults import HOSTILE_TEXT
-from tm_tui.screens.chat import RENDERED_TAIL, ChatScreen
-from tm_tui.store.history import HistoryStore, MessageStatus
-from tm_tui.widgets.chat_message import AssistantMessage, UserMessage
+from tm_tui.screens.chat import EARLIER_PAGE, MODE_LABELS, RENDERED_TAIL, ChatScreen
+from tm_tui.store.history import HistoryStore, MessageStatus, Mode
+from tm_tui.widgets.chat_message import AssistantMessage, MessageView, UserMessage
 from tm_tui.widgets.metrics_bar import MetricsLine
 from tm_tui.widgets.params_panel import ParamsPanel
 from tm_tui.widgets.prompt_input import PromptInput
@@ -423,7 +423,9 @@ async def test_prompt_newline_keys_and_history_recall(emulator_env, make_app):
         assert prompt.text == "draft"
 
 
-async def test_a_long_conversation_mounts_its_tail_and_shows_the_rest_on_request(emulator_env, make_app):
+async def test_a_long_conversation_mounts_its_tail_then_earlier_pages_without_moving_the_view(
+    emulator_env, make_app
+):
     app = make_app(model=PLAIN_MODEL)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_chat(pilot)
@@ -437,6 +439,27 @@ async def test_a_long_conversation_mounts_its_tail_and_shows_the_rest_on_request
         assert len(screen.query(".message")) == RENDERED_TAIL
         assert screen.query_one("#show-earlier").display
         screen.query_one("#show-earlier").focus()
-        await pilot.press("enter")
+        await pilot.press("enter")  # the button: one page
         await settle(pilot)
+        assert len(screen.query(".message")) == RENDERED_TAIL + EARLIER_PAGE
+
+        # Reaching the top brings the next page above, and the message that was first stays put.
+        scroll = screen.query_one("#conversation")
+        first = screen.query(MessageView).first()
+        top = first.virtual_region.y  # where it is when the view is at the very top
+        scroll.scroll_home(animate=False, immediate=True)
+        await wait_until(pilot, lambda: len(screen.query(".message")) == RENDERED_TAIL + 2 * EARLIER_PAGE)
+        await settle(pilot)
+        assert scroll.scroll_y > 0 and first.virtual_region.y - scroll.scroll_y == top
+
+        while screen.query_one("#show-earlier").display:
+            screen.query_one("#show-earlier").focus()
+            await pilot.press("enter")
+            await settle(pilot)
+        shown = [m.text for m in screen.query(UserMessage)]
+        assert shown == [f"question {index}" for index in range(60)]
         assert len(screen.query(".message")) == 120
+
+
+def test_mode_labels_follow_the_modes():
+    assert set(MODE_LABELS) == {mode.value for mode in Mode}

@@ -1,14 +1,12 @@
 """SVG snapshots of the chat at 120x40 (`pytest --snapshot-update` regenerates the baselines).
 
-Deterministic: the emulator listens on fixed ports, answers come from `Script` (fixed text, request id
-and a clock that ticks 0.1 s per read, so TTFT/total/tokens-per-second are fixed), and error request
-ids are pinned. Streaming mid-way is a script held after its reasoning chunks.
+Deterministic without fixed ports: no chat picture shows a base URL (View code, which does, is not
+snapshotted), answers come from `Script` (fixed text, request id and a clock that ticks 0.1 s per
+read, so TTFT/total/tokens-per-second are fixed), and error request ids are pinned. Streaming
+mid-way is a script held after its reasoning chunks.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import ExitStack
 
 import pytest
 from textual.widgets import TextArea
@@ -16,28 +14,17 @@ from textual.widgets import TextArea
 from tm_tui.app import TmApp
 from tm_tui.cli import LaunchOptions
 from tm_tui.emulator import faults
-from tm_tui.emulator.server import RunningEmulator, run_emulator
-from tm_tui.emulator.state import EmulatorState, Pacing
+from tm_tui.emulator.server import RunningEmulator
 
 from .conftest import SIZE, fixed_clock, settle
 from .test_chat import REASONING_MODEL, reasoning_script, send, wait_until
 
-PORTS = {"serverless_port": 47821, "on_demand_port": 47822, "control_plane_port": 47823}
-
 
 @pytest.fixture
-def pinned_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningEmulator]:
-    with ExitStack() as stack:
-        try:
-            emulator = stack.enter_context(
-                run_emulator(EmulatorState(pacing=Pacing(unthrottled=True)), **PORTS)
-            )
-        except OSError as exc:
-            pytest.skip(f"snapshot ports {sorted(PORTS.values())} are busy: {exc}")
-        for name, value in emulator.sdk_env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setattr(faults, "new_request_id", lambda: "req_snapshot")
-        yield emulator
+def pinned_emulator(emulator_env: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+    """The per-test emulator (random ports: no chat picture shows a URL) with pinned request ids."""
+    monkeypatch.setattr(faults, "new_request_id", lambda: "req_snapshot")
+    return emulator_env
 
 
 def app() -> TmApp:

@@ -13,7 +13,7 @@ from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.profile_form import ProfileForm
 
 from .conftest import SIZE, settle
-from .flows import open_section, plain, snapshot_of, write_profiles
+from .flows import open_section, plain, shown_lines, snapshot_of, write_profiles
 
 SETTINGS = "settings"
 
@@ -236,3 +236,24 @@ async def test_in_the_demo_settings_and_the_context_bar_show_the_same_model(make
         resolved = plain(app.screen.query_one("#resolved", Static)).splitlines()
         assert any(line.split()[:2] == ["model", chosen] for line in resolved)
         assert chosen in str(app.screen.query_one(ContextBar).render())
+
+
+async def test_in_the_demo_at_120x40_every_setting_and_its_source_fit_on_one_line(make_app):
+    from tm_tui.screens.settings import DETAIL_FIELDS
+
+    app = make_app(demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, SETTINGS)
+        screen = app.screen
+        details = shown_lines(screen.query_one("#profile-details", Static))
+        hosts = app.session.settings.profile.on_demand_hosts
+        assert len([line for line in details if line.strip()]) == len(DETAIL_FIELDS) + len(hosts)
+        for (_, label), line in zip(DETAIL_FIELDS, details, strict=False):
+            assert line.split("  ")[0].strip() == label  # in full, not "Control-…"
+        assert "…" not in "".join(details)
+        rows = app.session.settings.describe()
+        resolved = [line for line in shown_lines(screen.query_one("#resolved", Static)) if line.strip()]
+        assert len(resolved) == 1 + len(rows)  # the header, then one line per setting
+        for row, line in zip(rows, resolved[1:], strict=True):
+            assert line.split()[-1] in row.source and row.value.split()[0] in line
+        assert any("demo profile (memory)" in line for line in resolved)

@@ -204,6 +204,53 @@ def test_f1_is_help_and_sections_take_the_next_f_keys_in_order():
     assert [s.key for s in SECTIONS] == [f"f{n}" for n in range(2, 2 + len(SECTIONS))]
 
 
+@pytest.mark.parametrize("section_id", ["models", "account", "settings", "status"])
+async def test_the_footer_fits_at_120_columns(emulator_env, make_app, section_id):
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, section_id)
+        footer = app.screen.query_one(Footer)
+        keys = list(footer.query(FooterKey))
+        palette = next(key for key in keys if key.has_class("-command-palette"))
+        shown = [key for key in keys if key is not palette]
+        assert shown and all(key.region.right <= palette.region.x for key in shown)
+        assert footer.max_scroll_x == 0
+        # The screen's own actions and F1 are shown; the section keys stay bindings (see help).
+        assert "f1" in [key.key for key in shown]
+        assert not {s.key for s in SECTIONS} & {key.key for key in shown}
+        active = app.screen.active_bindings.items()
+        own = {key for key, bound in active if bound.node is app.screen and bound.binding.show}
+        assert own and own <= {key.key for key in shown}
+
+
+async def test_help_lists_the_screen_then_the_app_then_the_focused_widget(emulator_env, make_app):
+
+    from .flows import plain
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, "models")
+        await pilot.press("f1")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        assert ("⏎", "Select model", "models.select") in help_screen.screen_rows
+        assert all(binding_id for _, _, binding_id in help_screen.screen_rows)
+        generic = {description for _, description, _ in help_screen.widget_rows}
+        assert {"Copy selected text", "Focus Next"} <= generic
+        assert not generic & {description for _, description, _ in help_screen.screen_rows}
+        groups = [
+            plain(static).splitlines()[0].strip() for static in help_screen.query("#help-body > Static")
+        ]
+        assert groups[:3] == [
+            "On this screen: Models",
+            "Everywhere: help, sections, palette",
+            "In the focused widget",
+        ]
+
+
 async def test_help_documents_the_f_keys_in_order(emulator_env, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -70,6 +70,7 @@ from tm_tui.config.values import (
 FLAG = "flag"
 ENV = "env"
 TUI = "tm-tui config"
+DEMO_PROFILE = "demo profile (memory)"  # the ephemeral profile of --demo: no file behind it
 TM_CONFIG = "tm config.toml"
 TM_AUTH = "tm auth.json"
 DEFAULT = "default"
@@ -355,7 +356,10 @@ def _choose_profile(
     picker: _Picker, flags: Flags, tui: TuiConfig, given: Profile | None
 ) -> tuple[Resolved[str], Profile]:
     if given is not None:
-        return Resolved(given.name, FLAG if flags.demo else TUI, "in memory"), given
+        chosen = (
+            Resolved(given.name, FLAG, "--demo") if flags.demo else Resolved(given.name, TUI, "in memory")
+        )
+        return chosen, given
     if flags.demo:
         picker.problems.append("Demo mode needs the emulator's demo profile; using the stored profiles")
 
@@ -384,10 +388,11 @@ class _Layers:
         self.profile = profile
         self.tm_config_path = paths.tm_cli_config_path(env)
         self.tm_auth_path = paths.tm_cli_auth_path(env)
-        self.profile_origin = (
-            "demo profile (in memory)"
+        # (source, origin) of the profile's own fields
+        self.profile_source, self.profile_origin = (
+            (DEMO_PROFILE, "")
             if profile.ephemeral
-            else f"{tui_config_path(config_dir)} [profiles.{profile.name}]"
+            else (TUI, f"{tui_config_path(config_dir)} [profiles.{profile.name}]")
         )
         self.credentials_origin = str(credentials_path(config_dir))
         self.stored: dict[str, Any] = {}
@@ -420,10 +425,10 @@ class _Layers:
             yield self.env.get(env_var), ENV, env_var
         field_name = flag if profile_field is True else profile_field
         if isinstance(field_name, str):
-            yield getattr(self.profile, field_name), TUI, self.profile_origin
+            yield getattr(self.profile, field_name), self.profile_source, self.profile_origin
         if stored_key is not None:
             yield self.stored.get(stored_key), TUI, self.credentials_origin
-            yield self.profile.inline_secret(stored_key), TUI, self.profile_origin
+            yield self.profile.inline_secret(stored_key), self.profile_source, self.profile_origin
         if tm_key is not None:
             section = self.tm_config.sections.get(tm_key)
             where = f"{self.tm_config_path} [{section}]" if section else str(self.tm_config_path)
@@ -432,8 +437,8 @@ class _Layers:
     def host_for(self, provider: str) -> _Candidate:
         return (
             self.profile.on_demand_hosts.get(provider),
-            TUI,
-            f"{self.profile_origin} on_demand_hosts.{provider}",
+            self.profile_source,
+            f"{self.profile_origin} on_demand_hosts.{provider}".lstrip(),
         )
 
     def auth(self) -> tuple[Resolved[Secret | None], Resolved[Secret | None]]:
@@ -455,8 +460,10 @@ class _Layers:
         inline = self.profile.inline_secret("control_plane_token")
         if inline:
             return (
-                Resolved(inline, TUI, self.profile_origin),
-                Resolved(self.profile.inline_secret("refresh_token"), TUI, self.profile_origin),
+                Resolved(inline, self.profile_source, self.profile_origin),
+                Resolved(
+                    self.profile.inline_secret("refresh_token"), self.profile_source, self.profile_origin
+                ),
             )
         if self.tm_auth is not None:
             origin = str(self.tm_auth.path)

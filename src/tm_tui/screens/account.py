@@ -72,7 +72,8 @@ def key_status(key: ApiKey, now: datetime) -> str:
     return "active"
 
 
-def user_lines(user: User) -> Text:
+def user_lines(user: User) -> Table:
+    """Label and value on one row each; a value too long for the pane wraps in its own column."""
     full_name = " ".join(part for part in (user.first_name, user.last_name) if part)
     role = (user.user_role or "").removeprefix("USER_ROLE_").lower().replace("_", " ")
     rows = (
@@ -82,11 +83,12 @@ def user_lines(user: User) -> Text:
         ("Role", role),
         ("User id", user.id),
     )
-    text = Text()
+    table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False, expand=True)
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(ratio=1, overflow="fold")
     for label, value in rows:
-        text.append(f"{label:<9}", "dim").append(sanitize(value) if value else "—").append("\n")
-    text.rstrip()
-    return text
+        table.add_row(label, Text(sanitize(value) if value else "—"))
+    return table
 
 
 async def user_id_for_on_demand(session: Session) -> str | None:
@@ -245,17 +247,17 @@ class AccountScreen(SectionScreen):
 
     def show_credentials(self, session: Session) -> None:
         rows = {row.name: row for row in session.settings.describe()}
-        table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, show_header=False)
+        table = Table(box=None, expand=True, padding=(0, 1), pad_edge=False, show_header=False)
         table.add_column(style="bold", no_wrap=True)
-        table.add_column(no_wrap=True)
         table.add_column(ratio=1, overflow="fold")
         for name in CREDENTIAL_ROWS:
             row = rows[name]
-            is_set = row.value != NOT_SET
-            mark = Text("✓ set" if is_set else "✗ not set", "green" if is_set else "yellow")
-            table.add_row(Text(name), mark, Text(sanitize(row.value) if is_set else ""))
-            if is_set:  # where it came from, on its own line: paths can be long
-                table.add_row("", "", Text("from " + sanitize(row.source), "dim"))
+            if row.value == NOT_SET:
+                table.add_row(Text(name), Text("✗ not set", "yellow"))
+                continue
+            table.add_row(Text(name), Text.assemble(("✓ ", "green"), sanitize(row.value)))
+            # where it came from, on its own line: paths can be long
+            table.add_row("", Text("from " + sanitize(row.source), "dim"))
         self.query_one("#credentials", Static).update(table)
 
     def action_reload(self) -> None:

@@ -4,7 +4,12 @@ State lives in a `ChatSession` (chat core), which saves to history as things hap
 before the request, the answer while it streams (on the flush timer), the final text with metrics.
 One answer streams at a time; its `Turn` is filled by a worker and shown by a timer, and the single
 `TurnEnded` handler finishes it (see `chat_stream`). Long conversations mount only their last
-`RENDERED_TAIL` messages; the rest come in on demand.
+`RENDERED_TAIL` messages; earlier ones come in `EARLIER_PAGE` at a time when the view reaches the top.
+
+This is the default section, so it is built before the first frame: compose makes only what shows
+(toolbar, an empty conversation, the prompt) and nothing heavy is imported at module level — the
+message widgets (Markdown), the parameters panel (mounted on first ctrl+t), the history store, the
+chat core and the API layer are imported inside the methods that run later.
 """
 
 from __future__ import annotations
@@ -17,38 +22,48 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, Select, Static
 
 from tm_tui.screens.sections import SECTIONS, SectionScreen
 from tm_tui.session import SURFACE_NAMES
-from tm_tui.store.history import HistoryError, HistoryStore, MessageStatus, Mode, StoredMessage
-from tm_tui.widgets.chat_message import AssistantMessage, MessageView, UserMessage
 from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.metrics_bar import ConversationBar
-from tm_tui.widgets.params_panel import ParamsPanel
 from tm_tui.widgets.prompt_input import PromptInput
 
-# This is the default section, imported before the first frame: the chat core and the API layer
-# (httpx, pydantic) are imported inside the methods that run once the session exists.
 if TYPE_CHECKING:
     from tm_tui.chat.code_snippets import RequestSpec
     from tm_tui.chat.conversation import ChatSession, PromptHistory
     from tm_tui.chat.cost import PricingTable
-    from tm_tui.screens.chat_stream import Turn, TurnEnded
+    from tm_tui.screens.chat_stream import Outcome, Turn, TurnEnded
     from tm_tui.session import Session
+    from tm_tui.store.history import HistoryStore, StoredMessage
+    from tm_tui.widgets.chat_message import MessageView
+    from tm_tui.widgets.params_panel import ParamsPanel
 
 HERE = Path(__file__).parent
-MODE_LABELS: dict[Mode, str] = {
-    Mode.CHAT: "Chat completions",
-    Mode.COMPLETION: "Completions",
-    Mode.RESPONSES: "Responses",
+# Keyed by `Mode` values (a StrEnum, so `MODE_LABELS[mode]` works): the history store that defines
+# `Mode` is not imported before the first frame. A test keeps the two in step.
+MODE_LABELS: dict[str, str] = {
+    "chat": "Chat completions",
+    "completion": "Completions",
+    "responses": "Responses",
 }
-RENDERED_TAIL = 6  # messages mounted when a conversation opens; older ones on request
+RENDERED_TAIL = 6  # messages mounted when a conversation opens
+EARLIER_PAGE = 20  # messages mounted each time the view reaches the top (or the button is pressed)
 EMPTY_HINT = (
     "Type a prompt and press Enter. shift+enter or ctrl+j adds a line; ↑/↓ recall earlier prompts.\n"
     "ctrl+t parameters · ctrl+o history · ctrl+b compare · alt+m mode · F1 every key"
 )
+
+
+class ReplySaved(Message):
+    """The finished answer of `chat` is in history (posted by the saving thread)."""
+
+    def __init__(self, chat: ChatSession) -> None:
+        super().__init__()
+        self.chat = chat
 
 
 class ChatScreen(SectionScreen):
@@ -115,24 +130,23 @@ class ChatScreen(SectionScreen):
         self.last_error: BaseException | None = None
         self._flush_timer: Timer | None = None
         self._hidden_before = 0  # older messages not mounted yet
+        self._loading_earlier = False
+        self._params: ParamsPanel | None = None  # mounted on first use (ctrl+t)
 
     # -- layout -------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="chat-toolbar"):
             yield Select(
-                [(label, mode.value) for mode, label in MODE_LABELS.items()],
-                value=Mode.CHAT.value, allow_blank=False, id="chat-mode", compact=True,
+                [(label, mode) for mode, label in MODE_LABELS.items()],
+                value="chat", allow_blank=False, id="chat-mode", compact=True,
             )  # fmt: skip
             yield Select(
                 [(name, surface) for surface, name in SURFACE_NAMES.items()],
                 value="serverless", allow_blank=False, id="chat-surface", compact=True,
             )  # fmt: skip
             yield Select([], prompt="model…", id="chat-model", compact=True)
-        with Horizontal(id="chat-main"):
-            with VerticalScroll(id="conversation"):
-                yield Button("", id="show-earlier", compact=True)
-                yield Static(EMPTY_HINT, id="chat-empty", markup=False)
-            yield ParamsPanel(id="params")
+        with Horizontal(id="chat-main"), VerticalScroll(id="conversation"):
+            yield Static(EMPTY_HINT, id="chat-empty", markup=False)
         yield ConversationBar(id="chat-totals")
         with Vertical(id="prompt-box"):
             yield Static("", id="edit-note", markup=False)
@@ -140,14 +154,15 @@ class ChatScreen(SectionScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#conversation").anchor()
-        self.query_one("#show-earlier").display = False
-        self.query_one("#params").display = False
+        conversation = self._conversation
+        conversation.anchor()
+        self.watch(conversation, "scroll_y", self._scrolled, init=False)
         self.query_one("#edit-note").display = False
         self.query_one(PromptInput).focus()
 
     def _open_store(self) -> None:
         from tm_tui.chat.conversation import PromptHistory
+        from tm_tui.store.history import HistoryError, HistoryStore
 
         try:
             self.store = HistoryStore.open_default(self.app.env)
@@ -169,11 +184,10 @@ class ChatScreen(SectionScreen):
 
     # -- session ------------------------------------------------------------------------------------
     def session_changed(self, session: Session) -> None:
-        from tm_tui.chat.presets import PresetStore
-
         if self.store is None:
             self._open_store()
-        self.query_one(ParamsPanel).use_presets(PresetStore.open_default(self.app.env), session.profile_name)
+        if self._params is not None:
+            self._params.use_presets(self._preset_store(), session.profile_name)
         self.query_one("#chat-surface", Select).value = session.surface
         if self.chat is None:
             self._new_chat()
@@ -245,9 +259,15 @@ class ChatScreen(SectionScreen):
 
     @on(Select.Changed, "#chat-mode")
     def _mode_chosen(self, event: Select.Changed) -> None:
-        if self.chat is not None and isinstance(event.value, str) and Mode(event.value) is not self.chat.mode:
-            self.chat.configure(mode=event.value)
-        self.query_one(ParamsPanel).set_mode(Mode(str(event.value)))
+        if self.chat is None and self._params is None:
+            return  # the select's first announcement: a new chat reads the select itself
+        from tm_tui.store.history import Mode
+
+        mode = Mode(str(event.value))
+        if self.chat is not None and mode is not self.chat.mode:
+            self.chat.configure(mode=mode)
+        if self._params is not None:
+            self._params.set_mode(mode)
 
     def _target(self) -> tuple[Any, str] | None:
         """The active surface's client and model, or None after telling the user what is missing."""
@@ -272,20 +292,29 @@ class ChatScreen(SectionScreen):
 
     def _new_chat(self) -> None:
         from tm_tui.chat.conversation import ChatSession
+        from tm_tui.store.history import Mode
 
         assert self.store is not None
         session = self.app.session
-        panel = self.query_one(ParamsPanel)
-        params, _ = panel.validate(announce=False)
+        params, system_prompt = self._settings()
         self.chat = ChatSession.new(
             self.store,
             model=session.model(session.surface) or "" if session else "",
             surface=session.surface if session else None,
             profile=session.profile_name if session else None,
             mode=Mode(str(self.query_one("#chat-mode", Select).value)),
-            system_prompt=panel.system_prompt,
+            system_prompt=system_prompt,
             params=params,
         )
+
+    def _settings(self) -> tuple[Any, str]:
+        """The parameters and system prompt a new request uses: the panel's once it exists, else
+        the current conversation's (which is what the panel would be showing)."""
+        if self._params is not None:
+            return self._params.validate(announce=False)[0], self._params.system_prompt
+        if self.chat is not None:
+            return self.chat.params, self.chat.system_prompt
+        return None, ""
 
     # -- sending ------------------------------------------------------------------------------------
     @on(PromptInput.Submitted)
@@ -319,6 +348,7 @@ class ChatScreen(SectionScreen):
 
     async def _start_reply(self, client: Any) -> None:
         from tm_tui.screens.chat_stream import FLUSH_INTERVAL_S, Turn, open_stream, request_spec, run_turn
+        from tm_tui.widgets.chat_message import AssistantMessage
 
         assert self.chat is not None
         body = self.chat.request_body()
@@ -337,8 +367,10 @@ class ChatScreen(SectionScreen):
         self._flush_timer = self.set_interval(FLUSH_INTERVAL_S, self._flush)
         self.refresh_bindings()
 
-    def _flush(self) -> None:
+    async def _flush(self) -> None:
         """The timer: show the text that arrived since the last tick and save it to history."""
+        from tm_tui.widgets.chat_message import AssistantMessage
+
         turn, chat = self.turn, self.chat
         if turn is None or chat is None or chat.reply is None or not turn.take_update():
             return
@@ -348,25 +380,21 @@ class ChatScreen(SectionScreen):
         chat.save_partial()
         widget = self._message_widget(turn.key)
         if isinstance(widget, AssistantMessage):
-            widget.show_live(content, reasoning)
+            await widget.show_live(content, reasoning)
 
     async def on_turn_ended(self, message: TurnEnded) -> None:
+        """Show the outcome, then save it from a thread: the turn stays busy (no new send) until then."""
         from tm_tui.screens.chat_stream import next_step, outcome_of
+        from tm_tui.widgets.chat_message import AssistantMessage
 
         message.stop()
         if message.turn is not self.turn or self.chat is None:
             return
-        self._flush()
         if self._flush_timer is not None:
             self._flush_timer.stop()
+        await self._flush()
         outcome = outcome_of(message, self.pricing)
-        error = outcome.error
-        self.chat.finish_reply(
-            outcome.status, outcome.metrics, error=None if error is None else str(error),
-            content=outcome.content, reasoning=outcome.reasoning,
-        )  # fmt: skip
-        self.turn = None
-        self.last_error = error
+        error = self.last_error = outcome.error
         if error is not None and not _is_tm_error(error):
             self.app.report_error(error)  # a bug: logged with its traceback
         widget = self._message_widget(message.turn.key)
@@ -375,7 +403,24 @@ class ChatScreen(SectionScreen):
             await widget.finish(
                 outcome.content, outcome.reasoning, outcome.status, outcome.metrics, error, hint
             )
-        self._refresh_totals()
+        self._save_reply(self.chat, outcome)
+
+    @work(thread=True, group="chat-save")
+    def _save_reply(self, chat: ChatSession, outcome: Outcome) -> None:
+        # Off the UI thread: the write and the conversation reload grow with the conversation.
+        error = outcome.error
+        chat.finish_reply(
+            outcome.status, outcome.metrics, error=None if error is None else str(error),
+            content=outcome.content, reasoning=outcome.reasoning,
+        )  # fmt: skip
+        self.post_message(ReplySaved(chat))
+
+    @on(ReplySaved)
+    def _reply_saved(self, message: ReplySaved) -> None:
+        message.stop()
+        self.turn = None
+        if message.chat is self.chat:
+            self._refresh_totals()
         self.refresh_bindings()
 
     # -- actions ------------------------------------------------------------------------------------
@@ -414,18 +459,42 @@ class ChatScreen(SectionScreen):
         self.last_request = None
         await self.render_conversation()
 
-    def action_toggle_params(self) -> None:
-        panel = self.query_one(ParamsPanel)
-        panel.display = not panel.display
+    async def action_toggle_params(self) -> None:
+        panel = self._params
+        if panel is None:
+            panel = await self._mount_params()
+        else:
+            panel.display = not panel.display
         if panel.display:
             panel.query_one("#system-prompt").focus()
         else:
             self.query_one(PromptInput).focus()
 
+    async def _mount_params(self) -> ParamsPanel:
+        """The panel, filled with the current conversation's settings (what a new request would use)."""
+        from tm_tui.widgets.params_panel import ParamsPanel
+
+        panel = self._params = ParamsPanel(id="params")
+        await self.query_one("#chat-main").mount(panel)
+        params, system_prompt = self._settings()
+        if params is not None:
+            panel.load(params.to_raw(), system_prompt, announce=False)
+        if self.chat is not None:
+            panel.set_mode(self.chat.mode)
+        session = self.app.session
+        if session is not None:
+            panel.use_presets(self._preset_store(), session.profile_name)
+        return panel
+
+    def _preset_store(self) -> Any:
+        from tm_tui.chat.presets import PresetStore
+
+        return PresetStore.open_default(self.app.env)
+
     def action_cycle_mode(self) -> None:
         select = self.query_one("#chat-mode", Select)
         modes = list(MODE_LABELS)
-        select.value = modes[(modes.index(Mode(str(select.value))) + 1) % len(modes)].value
+        select.value = modes[(modes.index(str(select.value)) + 1) % len(modes)]
 
     def action_open_account(self) -> None:
         if _has_account_section():
@@ -436,8 +505,7 @@ class ChatScreen(SectionScreen):
                 title="Inference API key",
             )
 
-    @on(ParamsPanel.Changed)
-    def _params_changed(self, event: ParamsPanel.Changed) -> None:
+    def on_params_panel_changed(self, event: ParamsPanel.Changed) -> None:
         event.stop()
         if self.chat is None:
             return
@@ -446,6 +514,8 @@ class ChatScreen(SectionScreen):
 
     # -- acting on one message ------------------------------------------------------------------------
     def _focused_message(self) -> MessageView | None:
+        from tm_tui.widgets.chat_message import MessageView
+
         focused = self.focused
         return focused if isinstance(focused, MessageView) else None
 
@@ -454,6 +524,8 @@ class ChatScreen(SectionScreen):
         return next((i for i, m in enumerate(messages) if m.id == message_id), None)
 
     def action_edit_message(self) -> None:
+        from tm_tui.widgets.chat_message import UserMessage
+
         widget = self._focused_message()
         if not isinstance(widget, UserMessage) or self.turn is not None:
             return
@@ -483,6 +555,8 @@ class ChatScreen(SectionScreen):
         self.query_one(PromptInput).focus()
 
     def action_copy_message(self) -> None:
+        from tm_tui.widgets.chat_message import UserMessage
+
         widget = self._focused_message()
         if widget is None:
             return
@@ -516,8 +590,9 @@ class ChatScreen(SectionScreen):
         chat = self.chat
         with self.prevent(Select.Changed):
             self.query_one("#chat-mode", Select).value = chat.mode.value
-        self.query_one(ParamsPanel).load(chat.params.to_raw(), chat.system_prompt)
-        self.query_one(ParamsPanel).set_mode(chat.mode)
+        if self._params is not None:
+            self._params.load(chat.params.to_raw(), chat.system_prompt)
+            self._params.set_mode(chat.mode)
         session = self.app.session
         conversation_surface = self.store.load_conversation(conversation_id).surface
         if session is not None and chat.model:
@@ -569,7 +644,7 @@ class ChatScreen(SectionScreen):
         session = self.app.session
         if session is None or self.chat is None:
             return
-        params, _ = self.query_one(ParamsPanel).validate(announce=False)
+        params, _ = self._settings()
         self.app.push_screen(
             CompareScreen(
                 prompt=self.query_one(PromptInput).text,
@@ -595,32 +670,74 @@ class ChatScreen(SectionScreen):
         return self.query_one("#conversation", VerticalScroll)
 
     def _message_widget(self, message_id: Any) -> MessageView | None:
+        from tm_tui.widgets.chat_message import MessageView
+
         return next((w for w in self._conversation.query(MessageView) if w.message_id == message_id), None)
 
-    async def render_conversation(self, *, everything: bool = False) -> None:
-        """Rebuild the message list from the chat session (after opening, editing, deleting)."""
+    async def render_conversation(self) -> None:
+        """Rebuild the message list from the chat session (after opening, editing, deleting): its
+        last `RENDERED_TAIL` messages; `load_earlier` brings in the rest a page at a time."""
+        from tm_tui.widgets.chat_message import MessageView
+
         messages = self.chat.messages if self.chat else []
-        shown = messages if everything else messages[-RENDERED_TAIL:]
+        shown = messages[-RENDERED_TAIL:]
         self._hidden_before = len(messages) - len(shown)
         scroll = self._conversation
         with self.app.batch_update():
             await scroll.query(MessageView).remove()
             await scroll.mount_all([_widget_for(m) for m in shown])
-        earlier = self.query_one("#show-earlier", Button)
-        earlier.label = f"↑ {self._hidden_before} earlier messages (enter to show)"
-        earlier.display = self._hidden_before > 0
+        await self._show_earlier_button()
         self.query_one("#chat-empty").display = not messages
         self._refresh_totals()
         scroll.anchor()
 
+    async def load_earlier(self) -> None:
+        """Mount the previous `EARLIER_PAGE` messages above the first shown one, keeping the view still:
+        the message that was first stays at the same place on screen."""
+        from tm_tui.widgets.chat_message import MessageView
+
+        if self._loading_earlier or self._hidden_before <= 0 or self.chat is None:
+            return
+        self._loading_earlier = True
+        try:
+            scroll = self._conversation
+            first = scroll.query(MessageView).first()
+            offset = first.virtual_region.y - scroll.scroll_y  # its distance from the top of the view
+            start = max(0, self._hidden_before - EARLIER_PAGE)
+            page = self.chat.messages[start : self._hidden_before]
+            self._hidden_before = start
+            await scroll.mount_all([_widget_for(m) for m in page], before=first)
+            await self._show_earlier_button()
+            scroll.call_after_refresh(
+                lambda: scroll.scroll_to(y=first.virtual_region.y - offset, animate=False, immediate=True)
+            )
+        finally:
+            self._loading_earlier = False
+
+    def _scrolled(self, scroll_y: float) -> None:
+        if scroll_y <= 0 and self._hidden_before > 0 and not self._loading_earlier:
+            self.call_later(self.load_earlier)
+
+    async def _show_earlier_button(self) -> None:
+        """The button above the messages, while some are not mounted (made the first time it is needed)."""
+        buttons = self.query("#show-earlier").results(Button)
+        button = next(buttons, None)
+        if button is None:
+            if not self._hidden_before:
+                return
+            button = Button("", id="show-earlier", compact=True)
+            await self._conversation.mount(button, before=0)
+        button.label = f"↑ {self._hidden_before} earlier messages (scroll up, or enter for {min(self._hidden_before, EARLIER_PAGE)} more)"
+        button.display = self._hidden_before > 0
+
     @on(Button.Pressed, "#show-earlier")
-    async def _show_earlier(self, event: Button.Pressed) -> None:
+    async def _earlier_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        await self.render_conversation(everything=True)
-        self._conversation.scroll_home(animate=False)
+        await self.load_earlier()
 
     def _refresh_totals(self) -> None:
         from tm_tui.chat.metrics import TurnMetrics
+        from tm_tui.store.history import MessageStatus
 
         bar = self.query_one(ConversationBar)
         if self.chat is None or not self.chat.messages:
@@ -636,6 +753,7 @@ class ChatScreen(SectionScreen):
 
 def _widget_for(message: StoredMessage) -> MessageView:
     from tm_tui.chat.metrics import TurnMetrics
+    from tm_tui.widgets.chat_message import AssistantMessage, UserMessage
 
     if message.role == "user":
         return UserMessage(message.id, message.content)

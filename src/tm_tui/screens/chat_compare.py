@@ -226,10 +226,10 @@ class CompareScreen(Screen[None]):
         if self.turns:
             self._timer = self.set_interval(FLUSH_INTERVAL_S, self._flush)
 
-    def _flush(self) -> None:
-        for index, turn in self.turns.items():
+    async def _flush(self) -> None:
+        for index, turn in list(self.turns.items()):
             if turn.take_update():
-                self._pane_message(index).show_live(turn.content, turn.reasoning)
+                await self._pane_message(index).show_live(turn.content, turn.reasoning)
 
     def _pane_message(self, index: int) -> AssistantMessage:
         return self.query_one(f"#pane-{index} AssistantMessage", AssistantMessage)
@@ -242,7 +242,7 @@ class CompareScreen(Screen[None]):
         if self.turns.get(index) is not message.turn:
             return
         del self.turns[index]
-        self._pane_message(index).show_live(message.turn.content, message.turn.reasoning)
+        await self._pane_message(index).show_live(message.turn.content, message.turn.reasoning)
         outcome = outcome_of(message, self.pricing)
         hint = next_step(outcome.error, can_open_account=False).replace("ctrl+r retries", "Enter sends again")
         await self._pane_message(index).finish(

@@ -1,10 +1,17 @@
-"""The help screen: every key of the screen it was opened from, and every app-wide key."""
+"""The help screen: every key of the screen it was opened from, and every app-wide key.
+
+Three groups, most useful first: the screen's own actions (every binding tm-tui declares has an id,
+widgets' included), the app-wide keys (help, sections, palette, quit), then the generic keys of the
+focused widget and of Textual (cursor moves, focus, copy), which have no id and are listed compactly.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import ClassVar
 
+from rich.columns import Columns
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -23,26 +30,40 @@ class HelpScreen(ModalScreen[None]):
         Binding("f1,question_mark,q", "dismiss", "Close", show=False, id="help.close.alt"),
     ]
 
-    def __init__(self, screen_title: str, screen_rows: list[HelpRow], app_rows: list[HelpRow]) -> None:
+    def __init__(
+        self,
+        screen_title: str,
+        screen_rows: list[HelpRow],
+        app_rows: list[HelpRow],
+        widget_rows: list[HelpRow] | None = None,
+    ) -> None:
         super().__init__()
         self.screen_title = screen_title
         self.screen_rows = screen_rows
         self.app_rows = app_rows
+        self.widget_rows = widget_rows or []
 
     @classmethod
     def for_screen(cls, screen: Screen) -> HelpScreen:
-        """Collect the bindings active on `screen` (its widgets and the app), grouped by owner."""
+        """Collect the bindings active on `screen` (its widgets and the app), grouped as above."""
         app = screen.app
         screen_rows: list[HelpRow] = []
         app_rows: list[HelpRow] = []
+        widget_rows: list[HelpRow] = []
         for active in screen.active_bindings.values():
             binding = active.binding
             if binding.system:
                 continue
-            row = (app.get_key_display(binding), binding.description or binding.action, binding.id or "")
-            (app_rows if active.node is app else screen_rows).append(row)
+            description = binding.description or binding.action
+            row = (app.get_key_display(binding), description[:1].upper() + description[1:], binding.id or "")
+            if active.node is app:
+                app_rows.append(row)
+            elif binding.id:
+                screen_rows.append(row)
+            else:
+                widget_rows.append(row)
         title = getattr(getattr(screen, "section", None), "title", None) or type(screen).__name__
-        return cls(title, screen_rows, app_rows)
+        return cls(title, screen_rows, app_rows, widget_rows)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
@@ -50,10 +71,12 @@ class HelpScreen(ModalScreen[None]):
             body.border_subtitle = "esc to close"
             if self.screen_rows:
                 yield Static(_table(f"On this screen: {self.screen_title}", self.screen_rows), markup=False)
-            yield Static(_table("Everywhere", self.app_rows), markup=False)
+            yield Static(_table("Everywhere: help, sections, palette", self.app_rows), markup=False)
+            if self.widget_rows:
+                yield Static(_compact("In the focused widget", self.widget_rows), markup=False)
             yield Static(
                 Text(
-                    "F1 is this help; F2 and on open the sections, in footer order. ctrl+p opens the "
+                    "F1 is this help; F2 and on open the sections in the order above. ctrl+p opens the "
                     "command palette: every key above is a command there, and so are the main actions "
                     "of every section (Log in, Select model, Switch profile…), from any screen.",
                     "italic",
@@ -66,7 +89,22 @@ def _table(title: str, rows: list[HelpRow]) -> Table:
     table = Table(title=title, title_justify="left", expand=True, box=None, padding=(0, 1))
     table.add_column("Key", style="bold", no_wrap=True, min_width=10)
     table.add_column("Action", ratio=1)
-    table.add_column("Binding id", style="dim", no_wrap=True)
+    table.add_column("Binding id", style="dim", no_wrap=True, min_width=24)  # aligned across groups
     for key, description, binding_id in rows:
         table.add_row(Text(key), Text(description), Text(binding_id))
     return table
+
+
+def _compact(title: str, rows: list[HelpRow]) -> Group:
+    """Pairs "key action" in columns: these keys are generic, not worth a row each. Keys sharing an
+    action are joined ("^c/super+c Copy selected text")."""
+    keys: dict[tuple[str, str], list[str]] = {}
+    for key, description, binding_id in rows:
+        keys.setdefault((description, binding_id), []).append(key)
+    pairs = [
+        Text.assemble(
+            ("/".join(shown), "bold"), f" {description}", (f" ({binding_id})" if binding_id else "", "dim")
+        )
+        for (description, binding_id), shown in keys.items()
+    ]
+    return Group(Text(title, "italic"), Columns(pairs, padding=(0, 3)))

@@ -6,8 +6,8 @@ add one `Section` entry below. Screen modules are imported only when first opene
 costs nothing at start-up. List only sections that work — no placeholders. The app opens on Chat
 when it is registered, otherwise on the first entry.
 
-F-keys: F1 is help; sections take F2, F3, … in the order listed here, which is also the footer's
-order (a test keeps them consecutive). A new section is appended and takes the next free key, so
+F-keys: F1 is help; sections take F2, F3, … in the order listed here, which is also the help
+screen's order (a test keeps them consecutive). A new section is appended and takes the next free key, so
 no key ever moves.
 
 A section's `commands` are its main actions as app-wide palette commands: from any screen they open
@@ -23,6 +23,7 @@ from importlib import import_module
 from pathlib import PurePath
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
@@ -47,7 +48,7 @@ class SectionCommand:
 @dataclass(frozen=True)
 class Section:
     id: str  # mode name and binding id suffix
-    title: str  # shown in the footer, palette ("Open <title>") and help
+    title: str  # shown in help and the palette ("Open <title>")
     key: str  # fixed per section so keys do not move as sections are added
     target: str  # "module:Class", imported on first use
     summary: str  # one line for the palette and help
@@ -116,6 +117,7 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 PREFERRED_DEFAULT = "chat"
+NARROW_BELOW = 100  # columns
 
 
 def default_section(sections: Iterable[Section] = SECTIONS) -> Section:
@@ -140,6 +142,8 @@ class SectionScreen(Screen):
     """
 
     SECTION_ID: ClassVar[str]
+    # "-narrow" below 100 columns (e.g. 80x24): stylesheets stack side-by-side panes there.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
 
     app: TmApp  # type: ignore[assignment]  # narrows Screen.app for subclasses
 
@@ -156,6 +160,10 @@ class SectionScreen(Screen):
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
+
+    def on_resize(self, event: events.Resize) -> None:
+        # A compact footer (less padding) keeps more of the screen's actions visible when narrow.
+        self.query_one(Footer).compact = event.size.width < NARROW_BELOW
 
     def on_mount(self) -> None:
         self.watch(self.app, "context", self._on_app_context, init=True)

@@ -109,16 +109,19 @@ class SettingsScreen(SectionScreen):
         self.profiles: dict[str, Profile] = {}
 
     def compose_body(self) -> ComposeResult:
-        with Horizontal(id="settings-body"):
-            with Vertical(id="profiles-box", classes="box") as box:
-                box.border_title = "Profiles (enter switches)"
-                yield DataTable(id="profiles", cursor_type="row", zebra_stripes=True)
-                yield Static("", id="profiles-message", markup=False)
-                yield ErrorPanel(id="profiles-error")
+        # Profiles beside the highlighted one's stored values; the resolved settings full-width
+        # below, so URLs and source labels fit on one line (stacked when narrow, see settings.tcss).
+        with VerticalScroll(id="settings-body"):
+            with Horizontal(id="settings-top"):
+                with Vertical(id="profiles-box", classes="box") as box:
+                    box.border_title = "Profiles (enter switches)"
+                    yield DataTable(id="profiles", cursor_type="row", zebra_stripes=True)
+                    yield Static("", id="profiles-message", markup=False)
+                    yield ErrorPanel(id="profiles-error")
                 with Vertical(id="details-box", classes="box") as details:
                     details.border_title = "Stored values"
                     yield Static("", id="profile-details", markup=False)
-            with VerticalScroll(id="resolved-box", classes="box") as box:
+            with Vertical(id="resolved-box", classes="box") as box:
                 box.border_title = "Active settings and where they come from"
                 yield Static("waiting for settings…", id="resolved", markup=False)
 

@@ -118,8 +118,8 @@ class AssistantMessage(MessageView):
         if error:
             self.show_stored_error(error)
 
-    def show_live(self, content: str, reasoning: str) -> None:
-        self.query_one(StreamView).show_live(content, reasoning)
+    async def show_live(self, content: str, reasoning: str) -> None:
+        await self.query_one(StreamView).show_live(content, reasoning)
 
     async def finish(
         self,

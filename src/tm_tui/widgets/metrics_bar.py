@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
-from tm_tui.chat.cost import ConversationCost, format_usd
 from tm_tui.widgets.error_panel import sanitize
 
-if TYPE_CHECKING:
-    from tm_tui.chat.metrics import TurnMetrics  # imports the API layer: not before the first frame
+if TYPE_CHECKING:  # the chat's bar is built before the first frame; these are imported when used
+    from tm_tui.chat.cost import ConversationCost
+    from tm_tui.chat.metrics import TurnMetrics
 
 SEPARATOR = " · "
 
@@ -31,6 +31,8 @@ def _seconds(seconds: float) -> str:
 
 def turn_metrics_text(metrics: TurnMetrics) -> Text:
     """`TTFT 312 ms · total 2.41 s · 58.1 tok/s · 12 prompt / 140 completion / 0 cached · $0.000171 · stop · req_…`."""
+    from tm_tui.chat.cost import format_usd
+
     parts: list[Text | str] = []
     if metrics.ttft_s is not None:
         parts.append(f"TTFT {_ms(metrics.ttft_s)}")
@@ -59,6 +61,8 @@ def _count(value: int | None) -> str:
 
 def conversation_totals_text(metrics: Iterable[TurnMetrics], cost: ConversationCost) -> Text:
     """Answers, token sums over the answers that reported usage, and the summed known cost."""
+    from tm_tui.chat.cost import format_usd
+
     answers = list(metrics)
     reported = [m for m in answers if m.has_usage]
     text = Text.assemble(("conversation ", "dim"), f"{len(answers)} answer{'s' if len(answers) != 1 else ''}")

@@ -62,12 +62,12 @@ class ParamsPanel(VerticalScroll):
     def system_prompt(self) -> str:
         return self.query_one("#system-prompt", TextArea).text
 
-    def load(self, raw: dict[str, str], system_prompt: str) -> None:
+    def load(self, raw: dict[str, str], system_prompt: str, *, announce: bool = True) -> None:
         """Fill the fields (a resumed conversation, a preset)."""
         for field in PARAM_FIELDS:
             self.query_one(f"#param-{field.key}", Input).value = str(raw.get(field.key) or "")
         self.query_one("#system-prompt", TextArea).text = system_prompt
-        self.validate()
+        self.validate(announce=announce)
 
     def set_mode(self, mode: Mode) -> None:
         self.mode = mode

@@ -1,9 +1,12 @@
 """One answer's text: reasoning in a collapsible section above it, the answer below.
 
-While the answer streams, its owner calls `show_live()` from a timer (not per token) and the text is
-shown as a plain `Text` tail — cheap to re-render. `finalize()` then renders the whole answer as
-Markdown once. Model output is untrusted: control characters (terminal escapes) are neutralised
-and nothing is parsed as console markup; Markdown itself is rendered, with links not auto-opened.
+While the answer streams, its owner calls `show_live()` from a timer (not per token). The answer is
+a Markdown widget followed by a plain `Text` tail: each time a block is complete (a blank line
+outside fenced code), the finished blocks are appended to the Markdown — `Markdown.append` re-parses
+only from its last block — and the tail keeps just the block being written, cheap to re-render.
+`finalize()` then has only that last block left to parse. Model output is untrusted: control
+characters (terminal escapes) are neutralised and nothing is parsed as console markup; Markdown
+itself is rendered, with links not auto-opened.
 """
 
 from __future__ import annotations
@@ -16,6 +19,32 @@ from textual.widgets import Collapsible, Markdown, Static
 from tm_tui.widgets.error_panel import sanitize
 
 REASONING_TITLE = "Reasoning"
+FENCES = ("```", "~~~")
+
+
+class BlockSplitter:
+    """Finds where the complete Markdown blocks of a growing text end: after the last blank line
+    that is not inside fenced code. Reads each line once, however often it is asked."""
+
+    def __init__(self) -> None:
+        self.scanned = 0  # lines before this offset are read
+        self.fence = ""  # the open fence's marker ("```", "~~~~"…), or ""
+        self.complete = 0  # the text before this offset is whole blocks
+
+    def feed(self, text: str) -> int:
+        """`text` is the previous text plus more; returns the end of its complete blocks."""
+        while (newline := text.find("\n", self.scanned)) != -1:
+            line = text[self.scanned : newline].strip()
+            self.scanned = newline + 1
+            if self.fence:
+                if line.startswith(self.fence) and not line.strip(self.fence[0]):
+                    self.fence = ""
+            elif line.startswith(FENCES):
+                marker = line[0]
+                self.fence = line[: len(line) - len(line.lstrip(marker))]
+            elif not line:
+                self.complete = self.scanned
+        return self.complete
 
 
 class StreamView(Vertical):
@@ -27,6 +56,8 @@ class StreamView(Vertical):
         self.reasoning = reasoning
         self.final = final
         self._collapsed_once = final  # reasoning folds away once, when the answer starts
+        self._blocks = BlockSplitter()
+        self._rendered = 0  # `content[:_rendered]` is in the Markdown widget, the rest in the tail
 
     def compose(self) -> ComposeResult:
         with Collapsible(title=REASONING_TITLE, collapsed=self.final, classes="reasoning") as box:
@@ -35,33 +66,47 @@ class StreamView(Vertical):
         if self.final:
             yield Markdown(sanitize(self.content), classes="answer", open_links=False)
         else:
+            yield Markdown(classes="answer", open_links=False)
             yield Static(Text(sanitize(self.content)), classes="live-tail", markup=False)
 
     @property
     def reasoning_box(self) -> Collapsible:
         return self.query_one(".reasoning", Collapsible)
 
-    def show_live(self, content: str, reasoning: str) -> None:
-        """Show the text so far (plain, cheap); called on the owner's flush timer."""
+    async def show_live(self, content: str, reasoning: str) -> None:
+        """Show the text so far; called on the owner's flush timer."""
         if reasoning != self.reasoning:
             self.reasoning = reasoning
             self.reasoning_box.display = True
             self.query_one(".reasoning-text", Static).update(Text(sanitize(reasoning)))
-        if content != self.content:
-            self.content = content
-            self.query_one(".live-tail", Static).update(Text(sanitize(content)))
-            if not self._collapsed_once and content.strip():
-                self._collapsed_once = True
-                self.reasoning_box.collapsed = True
+        if content == self.content:
+            return
+        self.content = content
+        if not self._collapsed_once and content.strip():
+            self._collapsed_once = True
+            self.reasoning_box.collapsed = True
+        complete = self._blocks.feed(content)  # a streamed text only grows
+        if complete > self._rendered:
+            start, self._rendered = self._rendered, complete
+            await self.query_one(".answer", Markdown).append(sanitize(content[start:complete]))
+        self._show_tail()
+
+    def _show_tail(self) -> None:
+        # The latest state, not the one this call started with: an earlier call may finish later.
+        self.query_one(".live-tail", Static).update(Text(sanitize(self.content[self._rendered :])))
 
     async def finalize(self, content: str, reasoning: str) -> None:
-        """Replace the live tail by the answer rendered as Markdown (once, at the end)."""
-        self.show_live(self.content, reasoning)
-        self.content = content
+        """Move the rest of the answer into the Markdown (only the last block is parsed) and drop
+        the tail. A final text that is not the streamed text plus more is rendered whole."""
+        await self.show_live(self.content, reasoning)
         self.final = True
         self.reasoning_box.collapsed = True
-        tail = self.query(".live-tail")
-        markdown = Markdown(classes="answer", open_links=False)
-        await self.mount(markdown)
-        await tail.remove()
-        await markdown.update(sanitize(content))
+        markdown = self.query_one(".answer", Markdown)
+        if content.startswith(self.content[: self._rendered]):
+            rest = content[self._rendered :]
+            if rest:
+                await markdown.append(sanitize(rest))
+        else:
+            await markdown.update(sanitize(content))
+        self.content, self._rendered = content, len(content)
+        await self.query(".live-tail").remove()
