@@ -63,6 +63,7 @@ async def chat_screen_run(emulator, turns: int) -> tuple[list[float], list[float
     original_init, original_handler = chat_stream.TurnEnded.__init__, ChatScreen.on_turn_ended
 
     def stamped(self, turn, *args, **kwargs):  # the stream just ended: its last token is in
+        turns_seen.append(turn)
         ended_at[id(turn)] = time.perf_counter()
         original_init(self, turn, *args, **kwargs)
 
@@ -82,12 +83,8 @@ async def chat_screen_run(emulator, turns: int) -> tuple[list[float], list[float
         for index in range(turns):
             screen.query_one("#prompt").replace_text(PROMPTS[index % len(PROMPTS)])
             screen.query_one("#prompt").focus()
-            await pilot.press("enter")
-            while screen.turn is None:
-                await asyncio.sleep(0.005)
-            turn = screen.turn
-            turns_seen.append(turn)
-            while screen.turn is turn:  # rendered, then saved: the screen takes the next prompt
+            await pilot.press("enter")  # may return only once the answer is over: do not look for the turn
+            while len(rendered_at) <= index or screen.turn is not None:  # rendered, then saved
                 await asyncio.sleep(0.005)
         probe.stop()
         await pilot.press("ctrl+q")

@@ -338,12 +338,14 @@ class ChatScreen(SectionScreen):
             if index is None:
                 return
             self.chat.edit_and_resend(index, text)
+            await self.render_conversation()
         else:
             self.chat.send(text)  # saved before anything goes on the wire
+            await self._conversation.mount(_widget_for(self.chat.messages[-1]))  # the rest is unchanged
+            self._refresh_totals()
         event.prompt.replace_text("")
         assert self.prompts is not None
         self.prompts.reset()
-        await self.render_conversation()
         await self._start_reply(client)
 
     async def _start_reply(self, client: Any) -> None:
