@@ -242,3 +242,13 @@ def test_snapshot_models_serverless(emulator_env, make_app, snap_compare):
 
 def test_snapshot_models_on_demand(emulator_env, make_app, snap_compare):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=snapshot_of(MODELS, "2"))
+
+
+async def test_an_unreachable_serverless_host_is_reported_where_the_user_can_see_it(make_app):
+    app = make_app(serverless_url="http://127.0.0.1:9")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, MODELS)
+        error = app.screen.query_one("#serverless-error", ErrorPanel)
+        assert error.display and error.info.title == "Unreachable"
+        # Rendered on screen, not laid out below the (empty) table's full height.
+        assert "Unreachable" in app.export_screenshot()

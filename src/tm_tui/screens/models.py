@@ -123,8 +123,9 @@ class ModelsScreen(SectionScreen):
                     with Horizontal(classes="status-line"):
                         yield LoadingIndicator(id="serverless-loading")
                         yield Static("", id="serverless-hint", markup=False)
-                    yield ModelTable(id="serverless-table")
+                    # Above the table, which takes the remaining height and would push it off screen.
                     yield ErrorPanel(id="serverless-error")
+                    yield ModelTable(id="serverless-table")
                 with Vertical(id="model-details-box", classes="box") as box:
                     box.border_title = "Details"
                     yield Static("", id="model-details", markup=False)
@@ -132,8 +133,8 @@ class ModelsScreen(SectionScreen):
                 with Horizontal(classes="status-line"):
                     yield LoadingIndicator(id="on-demand-loading")
                     yield Static("", id="on-demand-hint", markup=False)
-                yield DeploymentTable(id="deployments")
                 yield ErrorPanel(id="on-demand-error")
+                yield DeploymentTable(id="deployments")
                 yield Static("", id="deployment-details", markup=False)
                 with Horizontal(id="manual-row"):
                     yield Label("Served model name", id="manual-label")
