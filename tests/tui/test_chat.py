@@ -23,7 +23,7 @@ from textual.widgets import Collapsible, Markdown, Static
 
 from tm_tui.api.streaming import ChatStream
 from tm_tui.emulator.faults import HOSTILE_TEXT
-from tm_tui.screens.chat import EARLIER_PAGE, MODE_LABELS, RENDERED_TAIL, ChatScreen
+from tm_tui.screens.chat import EARLIER_PAGE, MODE_LABELS, MOUNTED_WINDOW, RENDERED_TAIL, ChatScreen
 from tm_tui.store.history import HistoryStore, MessageStatus, Mode
 from tm_tui.widgets.chat_message import AssistantMessage, MessageView, UserMessage
 from tm_tui.widgets.metrics_bar import MetricsLine
@@ -456,9 +456,59 @@ async def test_a_long_conversation_mounts_its_tail_then_earlier_pages_without_mo
             screen.query_one("#show-earlier").focus()
             await pilot.press("enter")
             await settle(pilot)
-        shown = [m.text for m in screen.query(UserMessage)]
-        assert shown == [f"question {index}" for index in range(60)]
-        assert len(screen.query(".message")) == 120
+        # Only a window stays mounted: the first messages, the last ones unmounted behind a button.
+        assert len(screen.query(".message")) == MOUNTED_WINDOW
+        assert user_texts(screen) == [f"question {index}" for index in range(MOUNTED_WINDOW // 2)]
+        assert screen.query_one("#show-later").display
+
+        # Reaching the bottom pages the later messages back in (the first ones go), the view still.
+        last = screen.query(MessageView).last()
+        bottom = last.virtual_region.y - scroll.max_scroll_y
+        scroll.scroll_end(animate=False, immediate=True)
+        await wait_until(pilot, lambda: user_texts(screen)[-1] == f"question {MOUNTED_WINDOW // 2 + 9}")
+        await settle(pilot)
+        assert len(screen.query(".message")) == MOUNTED_WINDOW and screen.query_one("#show-earlier").display
+        assert last.virtual_region.y - scroll.scroll_y == bottom
+        while screen.query_one("#show-later").display:
+            screen.query_one("#show-later").focus()
+            await pilot.press("enter")
+            await settle(pilot)
+        assert user_texts(screen) == [f"question {index}" for index in range(30, 60)]
+
+        # Sending while reading far back shows the end of the conversation first.
+        scroll.scroll_home(animate=False, immediate=True)
+        await wait_until(pilot, lambda: screen.query_one("#show-later").display)
+        await send(pilot, "one more")
+        assert user_texts(screen)[-2:] == ["question 59", "one more"]
+        assert not screen.query_one("#show-later").display
+
+
+async def test_a_stored_answer_folds_its_reasoning_into_a_title_that_opens_it(emulator_env, make_app):
+    app = make_app(model=PLAIN_MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_chat(pilot)
+        store = screen.store
+        conversation = store.create_conversation(model=PLAIN_MODEL, surface="serverless")
+        store.add_message(conversation, "user", "why?")
+        answer_id = store.begin_assistant_message(conversation, model=PLAIN_MODEL)
+        store.finish_message(
+            answer_id, MessageStatus.COMPLETE, content="Because.", reasoning="Weighing it up."
+        )
+        await screen._resume(conversation)
+        await settle(pilot)
+        [answer] = answers(screen)
+        view = answer.query_one(StreamView)
+        assert not view.query(Collapsible) and shown(answer.query_one(Markdown)) == "Because."
+        title = view.query_one(".reasoning-stub")
+        title.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        [box] = view.query(Collapsible)
+        assert not box.collapsed and "Weighing it up." in shown(box) and not view.query(".reasoning-stub")
+
+
+def user_texts(screen: ChatScreen) -> list[str]:
+    return [m.text for m in screen.query(UserMessage)]
 
 
 def test_mode_labels_follow_the_modes():

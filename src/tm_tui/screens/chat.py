@@ -4,7 +4,8 @@ State lives in a `ChatSession` (chat core), which saves to history as things hap
 before the request, the answer while it streams (on the flush timer), the final text with metrics.
 One answer streams at a time; its `Turn` is filled by a worker and shown by a timer, and the single
 `TurnEnded` handler finishes it (see `chat_stream`). Long conversations mount only their last
-`RENDERED_TAIL` messages; earlier ones come in `EARLIER_PAGE` at a time when the view reaches the top.
+`RENDERED_TAIL` messages; earlier ones come in `EARLIER_PAGE` at a time when the view reaches the top,
+and at most `MOUNTED_WINDOW` stay mounted (the far end is unmounted, and paged back in the same way).
 
 This is the default section, so it is built before the first frame: compose makes only what shows
 (toolbar, an empty conversation, the prompt) and nothing heavy is imported at module level — the
@@ -14,6 +15,7 @@ chat core and the API layer are imported inside the methods that run later.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -52,6 +54,7 @@ MODE_LABELS: dict[str, str] = {
 }
 RENDERED_TAIL = 6  # messages mounted when a conversation opens
 EARLIER_PAGE = 20  # messages mounted each time the view reaches the top (or the button is pressed)
+MOUNTED_WINDOW = 60  # at most this many messages are mounted: layout cost grows with each one
 EMPTY_HINT = (
     "Type a prompt and press Enter. shift+enter or ctrl+j adds a line; ↑/↓ recall earlier prompts.\n"
     "ctrl+t parameters · ctrl+o history · ctrl+b compare · alt+m mode · F1 every key"
@@ -129,22 +132,21 @@ class ChatScreen(SectionScreen):
         self.editing: int | None = None  # id of the user message being edited
         self.last_error: BaseException | None = None
         self._flush_timer: Timer | None = None
-        self._hidden_before = 0  # older messages not mounted yet
-        self._loading_earlier = False
+        self._hidden_before = 0  # older messages not mounted (yet)
+        self._hidden_after = 0  # newer messages unmounted while reading far back
+        self._paging = False
         self._params: ParamsPanel | None = None  # mounted on first use (ctrl+t)
+        self._toolbar_ready = False
+        self._waiting_session: Session | None = None
 
     # -- layout -------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
-        with Horizontal(id="chat-toolbar"):
-            yield Select(
-                [(label, mode) for mode, label in MODE_LABELS.items()],
-                value="chat", allow_blank=False, id="chat-mode", compact=True,
-            )  # fmt: skip
-            yield Select(
-                [(name, surface) for surface, name in SURFACE_NAMES.items()],
-                value="serverless", allow_blank=False, id="chat-surface", compact=True,
-            )  # fmt: skip
-            yield Select([], prompt="model…", id="chat-model", compact=True)
+        with Horizontal(id="chat-toolbar"):  # stand-ins until `_mount_toolbar` (after the first frame)
+            yield Static(MODE_LABELS["chat"], id="chat-mode-stub", classes="toolbar-stub", markup=False)
+            yield Static(
+                SURFACE_NAMES["serverless"], id="chat-surface-stub", classes="toolbar-stub", markup=False
+            )
+            yield Static("model…", id="chat-model-stub", classes="toolbar-stub", markup=False)
         with Horizontal(id="chat-main"), VerticalScroll(id="conversation"):
             yield Static(EMPTY_HINT, id="chat-empty", markup=False)
         yield ConversationBar(id="chat-totals")
@@ -159,6 +161,30 @@ class ChatScreen(SectionScreen):
         self.watch(conversation, "scroll_y", self._scrolled, init=False)
         self.query_one("#edit-note").display = False
         self.query_one(PromptInput).focus()
+        self.call_after_refresh(self._mount_toolbar)
+
+    async def _mount_toolbar(self) -> None:
+        """The toolbar's dropdowns, in place of their stand-ins: three `Select`s (each with its option
+        list) are a good part of a first frame's cost, and nothing needs them before the session."""
+        selects = [
+            Select(
+                [(label, mode) for mode, label in MODE_LABELS.items()],
+                value="chat", allow_blank=False, id="chat-mode", compact=True,
+            ),
+            Select(
+                [(name, surface) for surface, name in SURFACE_NAMES.items()],
+                value="serverless", allow_blank=False, id="chat-surface", compact=True,
+            ),
+            Select([], prompt="model…", id="chat-model", compact=True),
+        ]  # fmt: skip
+        toolbar = self.query_one("#chat-toolbar")
+        with self.app.batch_update():
+            await toolbar.query(".toolbar-stub").remove()
+            await toolbar.mount_all(selects)
+        self._toolbar_ready = True
+        if self._waiting_session is not None:
+            session, self._waiting_session = self._waiting_session, None
+            self.session_changed(session)
 
     def _open_store(self) -> None:
         from tm_tui.chat.conversation import PromptHistory
@@ -184,6 +210,9 @@ class ChatScreen(SectionScreen):
 
     # -- session ------------------------------------------------------------------------------------
     def session_changed(self, session: Session) -> None:
+        if not self._toolbar_ready:  # the session came first: `_mount_toolbar` calls back
+            self._waiting_session = session
+            return
         if self.store is None:
             self._open_store()
         if self._params is not None:
@@ -341,8 +370,11 @@ class ChatScreen(SectionScreen):
             await self.render_conversation()
         else:
             self.chat.send(text)  # saved before anything goes on the wire
-            await self._conversation.mount(_widget_for(self.chat.messages[-1]))  # the rest is unchanged
-            self._refresh_totals()
+            if self._hidden_after:  # reading far back: jump to the end
+                await self.render_conversation()
+            else:
+                await self._append(_widget_for(self.chat.messages[-1]))  # the rest is unchanged
+                self._refresh_totals()
         event.prompt.replace_text("")
         assert self.prompts is not None
         self.prompts.reset()
@@ -356,8 +388,7 @@ class ChatScreen(SectionScreen):
         body = self.chat.request_body()
         self.last_request = request_spec(client, self.chat.mode, body)
         reply = self.chat.begin_reply()
-        widget = AssistantMessage(reply.message_id, model=reply.model)
-        await self._conversation.mount(widget)
+        await self._append(AssistantMessage(reply.message_id, model=reply.model))
         self.query_one("#chat-empty").display = False
         turn = self.turn = Turn(key=reply.message_id, model=self.chat.model)
         mode = self.chat.mode
@@ -367,6 +398,10 @@ class ChatScreen(SectionScreen):
             exclusive=True,
         )
         self._flush_timer = self.set_interval(FLUSH_INTERVAL_S, self._flush)
+        # While the answer streams, the cyclic GC leaves every object that existed before it alone:
+        # a full collection walks the whole heap (100+ ms here, a visible stall). `_reply_saved`
+        # hands them back, so garbage among them is collected later rather than kept.
+        gc.freeze()
         self.refresh_bindings()
 
     async def _flush(self) -> None:
@@ -421,6 +456,7 @@ class ChatScreen(SectionScreen):
     def _reply_saved(self, message: ReplySaved) -> None:
         message.stop()
         self.turn = None
+        gc.unfreeze()
         if message.chat is self.chat:
             self._refresh_totals()
         self.refresh_bindings()
@@ -494,6 +530,8 @@ class ChatScreen(SectionScreen):
         return PresetStore.open_default(self.app.env)
 
     def action_cycle_mode(self) -> None:
+        if not self._toolbar_ready:
+            return
         select = self.query_one("#chat-mode", Select)
         modes = list(MODE_LABELS)
         select.value = modes[(modes.index(str(select.value)) + 1) % len(modes)]
@@ -683,59 +721,122 @@ class ChatScreen(SectionScreen):
 
         messages = self.chat.messages if self.chat else []
         shown = messages[-RENDERED_TAIL:]
-        self._hidden_before = len(messages) - len(shown)
+        self._hidden_before, self._hidden_after = len(messages) - len(shown), 0
         scroll = self._conversation
         with self.app.batch_update():
             await scroll.query(MessageView).remove()
-            await scroll.mount_all([_widget_for(m) for m in shown])
-        await self._show_earlier_button()
+            await self._append(*[_widget_for(m) for m in shown])
+        await self._show_paging_buttons()
         self.query_one("#chat-empty").display = not messages
         self._refresh_totals()
         scroll.anchor()
 
+    async def _append(self, *widgets: MessageView) -> None:
+        """Mount messages after the last one (above the "later messages" button, if any)."""
+        later = next(self.query("#show-later").results(Button), None)
+        await self._conversation.mount_all(widgets, before=later)
+
     async def load_earlier(self) -> None:
-        """Mount the previous `EARLIER_PAGE` messages above the first shown one, keeping the view still:
-        the message that was first stays at the same place on screen."""
+        """Mount the previous `EARLIER_PAGE` messages above the first shown one, keeping the view still
+        (the message that was first stays at the same place on screen); past `MOUNTED_WINDOW`
+        messages, the last ones are unmounted (`load_later` brings them back)."""
+        if self._paging or self._hidden_before <= 0 or self.chat is None:
+            return
+        start = max(0, self._hidden_before - EARLIER_PAGE)
+        page = self.chat.messages[start : self._hidden_before]
+        self._hidden_before = start
+        await self._page_in(page, at_top=True)
+
+    async def load_later(self) -> None:
+        """`load_earlier` the other way: the next page below the last shown message, dropping the first ones."""
+        if self._paging or self._hidden_after <= 0 or self.chat is None:
+            return
+        end = len(self.chat.messages) - self._hidden_after
+        page = self.chat.messages[end : end + EARLIER_PAGE]
+        self._hidden_after -= len(page)
+        await self._page_in(page, at_top=False)
+
+    async def _page_in(self, page: list[StoredMessage], *, at_top: bool) -> None:
         from tm_tui.widgets.chat_message import MessageView
 
-        if self._loading_earlier or self._hidden_before <= 0 or self.chat is None:
-            return
-        self._loading_earlier = True
-        try:
-            scroll = self._conversation
-            first = scroll.query(MessageView).first()
-            offset = first.virtual_region.y - scroll.scroll_y  # its distance from the top of the view
-            start = max(0, self._hidden_before - EARLIER_PAGE)
-            page = self.chat.messages[start : self._hidden_before]
-            self._hidden_before = start
-            await scroll.mount_all([_widget_for(m) for m in page], before=first)
-            await self._show_earlier_button()
-            scroll.call_after_refresh(
-                lambda: scroll.scroll_to(y=first.virtual_region.y - offset, animate=False, immediate=True)
-            )
-        finally:
-            self._loading_earlier = False
+        self._paging = True  # until the view is back in place: scrolling meanwhile pages nothing
+        scroll = self._conversation
+        scroll.release_anchor()  # new content must not pull the view to the end (re-engages there)
+        mounted = list(scroll.query(MessageView))
+        # `kept` stays where it is on screen; if it is off screen (a button pressed far from it), it
+        # comes to the nearest edge, so the view follows the paging (never left behind at either end).
+        kept = mounted[0] if at_top else mounted[-1]
+        offset = min(max(0, kept.virtual_region.y - round(scroll.scroll_y)), scroll.size.height - 1)
+        excess = max(0, len(mounted) + len(page) - MOUNTED_WINDOW)
+        with self.app.batch_update():
+            if at_top:
+                await scroll.mount_all([_widget_for(m) for m in page], before=kept)
+                far = mounted[len(mounted) - excess :]
+                self._hidden_after += excess
+            else:
+                await scroll.mount_all([_widget_for(m) for m in page], after=kept)
+                far = mounted[:excess]
+                self._hidden_before += excess
+            if far:
+                if self.focused in far:
+                    kept.focus(scroll_visible=False)  # focus must not jump (and scroll) elsewhere
+                await scroll.remove_children(far)
+        await self._show_paging_buttons()
+
+        def restore() -> None:
+            scroll.scroll_to(y=kept.virtual_region.y - offset, animate=False, immediate=True)
+            self._paging = False
+
+        scroll.call_after_refresh(restore)
 
     def _scrolled(self, scroll_y: float) -> None:
-        if scroll_y <= 0 and self._hidden_before > 0 and not self._loading_earlier:
+        if self._paging:
+            return
+        if scroll_y <= 0 and self._hidden_before > 0:
             self.call_later(self.load_earlier)
+        elif self._hidden_after > 0 and scroll_y >= self._conversation.max_scroll_y:
+            self.call_later(self.load_later)
 
-    async def _show_earlier_button(self) -> None:
-        """The button above the messages, while some are not mounted (made the first time it is needed)."""
-        buttons = self.query("#show-earlier").results(Button)
-        button = next(buttons, None)
+    async def _show_paging_buttons(self) -> None:
+        """The buttons above and below the messages, while some are not mounted (each made the
+        first time it is needed)."""
+        await self._paging_button("show-earlier", self._hidden_before, "↑", "scroll up", nearest=0)
+        await self._paging_button("show-later", self._hidden_after, "↓", "scroll down", nearest=-1)
+
+    async def _paging_button(
+        self, button_id: str, hidden: int, arrow: str, how: str, *, nearest: int
+    ) -> None:
+        button = next(self.query(f"#{button_id}").results(Button), None)
         if button is None:
-            if not self._hidden_before:
+            if not hidden:
                 return
-            button = Button("", id="show-earlier", compact=True)
-            await self._conversation.mount(button, before=0)
-        button.label = f"↑ {self._hidden_before} earlier messages (scroll up, or enter for {min(self._hidden_before, EARLIER_PAGE)} more)"
-        button.display = self._hidden_before > 0
+            button = Button("", id=button_id, compact=True)
+            if button_id == "show-earlier":
+                await self._conversation.mount(button, before=0)
+            else:
+                await self._conversation.mount(button)
+        which = "earlier" if button_id == "show-earlier" else "later"
+        button.label = (
+            f"{arrow} {hidden} {which} messages ({how}, or enter for {min(hidden, EARLIER_PAGE)} more)"
+        )
+        if not hidden and button.has_focus:
+            # Otherwise focus moves on by itself and scrolls there, perhaps to the other end (paging again).
+            from tm_tui.widgets.chat_message import MessageView
+
+            messages = list(self._conversation.query(MessageView))
+            if messages:
+                messages[nearest].focus(scroll_visible=False)
+        button.display = hidden > 0
 
     @on(Button.Pressed, "#show-earlier")
     async def _earlier_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         await self.load_earlier()
+
+    @on(Button.Pressed, "#show-later")
+    async def _later_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        await self.load_later()
 
     def _refresh_totals(self) -> None:
         from tm_tui.chat.metrics import TurnMetrics

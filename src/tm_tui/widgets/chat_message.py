@@ -104,13 +104,18 @@ class AssistantMessage(MessageView):
         return text
 
     def compose(self) -> ComposeResult:
-        content, reasoning, metrics, error = self._initial
+        # A finished answer (from history) gets only what it shows: pages of them are mounted at
+        # once when scrolling back. A streaming one gets the error panel and metrics line it may need.
+        content, reasoning, metrics, _ = self._initial
+        streaming = self.status is MessageStatus.STREAMING
         yield Static(self.header_text(), classes="message-header", markup=False)
-        yield StreamView(content, reasoning, final=self.status is not MessageStatus.STREAMING)
-        panel = ErrorPanel()
-        panel.display = False
-        yield panel
-        yield MetricsLine(metrics)
+        yield StreamView(content, reasoning, final=not streaming)
+        if streaming:
+            panel = ErrorPanel()
+            panel.display = False
+            yield panel
+        if streaming or metrics is not None:
+            yield MetricsLine(metrics)
 
     def on_mount(self) -> None:
         self.set_class(self.status is MessageStatus.STREAMING, "-streaming")
@@ -140,8 +145,16 @@ class AssistantMessage(MessageView):
             self.query_one(MetricsLine).show(metrics)
         await self.query_one(StreamView).finalize(content, reasoning)
 
+    def _error_panel(self) -> ErrorPanel:
+        """The error panel, mounted above the metrics line the first time a finished answer needs it."""
+        panel = next(self.query(ErrorPanel).results(ErrorPanel), None)
+        if panel is None:
+            panel = ErrorPanel()
+            self.mount(panel, after=self.query_one(StreamView))
+        return panel
+
     def show_error(self, error: BaseException, next_step: str = "") -> None:
-        panel = self.query_one(ErrorPanel)
+        panel = self._error_panel()
         panel.show_error(error)
         if next_step and panel.info is not None:
             text = Text(panel.info.message)
@@ -153,7 +166,7 @@ class AssistantMessage(MessageView):
 
     def show_stored_error(self, message: str) -> None:
         """An error saved in history (no exception object to describe any more)."""
-        panel = self.query_one(ErrorPanel)
+        panel = self._error_panel()
         panel.border_title = "Failed"
         panel.update(Text.assemble(sanitize(message), "\n", ("r retries", "bold")))
         panel.display = True

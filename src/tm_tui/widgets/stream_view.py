@@ -11,14 +11,19 @@ itself is rendered, with links not auto-opened.
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets._collapsible import CollapsibleTitle
 
 from tm_tui.widgets.error_panel import sanitize
 
 REASONING_TITLE = "Reasoning"
+APPEND_EVERY_S = 0.25  # finished blocks join the Markdown at most this often (each is a layout)
+SPARE_LINES = 4  # kept free under a streaming text, so most updates need no layout
 FENCES = ("```", "~~~")
 
 
@@ -47,6 +52,19 @@ class BlockSplitter:
         return self.complete
 
 
+def _fit(widget: Static, *, shrink: bool = False) -> None:
+    """After a `layout=False` update of a growing text: lay the screen out again only when the text
+    needs more lines than `widget` has (then it gets `SPARE_LINES` more, so the next few updates are
+    repaints only), or, with `shrink`, to fit it again. A layout walks every mounted widget."""
+    width = widget.size.width
+    if not width:  # not laid out yet
+        widget.refresh(layout=True)
+        return
+    needed = widget.get_content_height(widget.size, widget.app.size, width)
+    if needed > widget.size.height or (shrink and needed + SPARE_LINES < widget.size.height):
+        widget.styles.height = needed + SPARE_LINES
+
+
 class StreamView(Vertical):
     DEFAULT_CLASSES = "stream-view"
 
@@ -58,16 +76,44 @@ class StreamView(Vertical):
         self._collapsed_once = final  # reasoning folds away once, when the answer starts
         self._blocks = BlockSplitter()
         self._rendered = 0  # `content[:_rendered]` is in the Markdown widget, the rest in the tail
+        self._appended_at = 0.0  # when blocks last joined the Markdown (monotonic)
 
     def compose(self) -> ComposeResult:
-        with Collapsible(title=REASONING_TITLE, collapsed=self.final, classes="reasoning") as box:
-            box.display = bool(self.reasoning)
-            yield Static(Text(sanitize(self.reasoning)), classes="reasoning-text", markup=False)
+        if not self.final:
+            yield self._reasoning_section(collapsed=False)
+        elif self.reasoning:
+            # A finished answer (history pages mount many) shows only the folded title, which looks
+            # and acts like the folded section's: the section itself is built when it is opened.
+            yield CollapsibleTitle(
+                label=REASONING_TITLE, collapsed_symbol="▶", expanded_symbol="▼", collapsed=True
+            ).add_class("reasoning-stub")
         if self.final:
             yield Markdown(sanitize(self.content), classes="answer", open_links=False)
         else:
             yield Markdown(classes="answer", open_links=False)
             yield Static(Text(sanitize(self.content)), classes="live-tail", markup=False)
+
+    def _reasoning_section(self, *, collapsed: bool) -> Collapsible:
+        box = Collapsible(
+            Static(Text(sanitize(self.reasoning)), classes="reasoning-text", markup=False),
+            title=REASONING_TITLE,
+            collapsed=collapsed,
+            classes="reasoning",
+        )
+        box.display = bool(self.reasoning)
+        return box
+
+    async def _on_collapsible_title_toggle(self, event: CollapsibleTitle.Toggle) -> None:
+        """The folded title of a finished answer was opened: put the real section in its place. (A
+        section's own title never gets here: the section handles it.)"""
+        event.stop()
+        stub = next(self.query(".reasoning-stub").results(CollapsibleTitle), None)
+        if stub is None:
+            return
+        box = self._reasoning_section(collapsed=False)
+        await self.mount(box, before=stub)
+        await stub.remove()
+        box.query_one(CollapsibleTitle).focus()
 
     @property
     def reasoning_box(self) -> Collapsible:
@@ -78,7 +124,9 @@ class StreamView(Vertical):
         if reasoning != self.reasoning:
             self.reasoning = reasoning
             self.reasoning_box.display = True
-            self.query_one(".reasoning-text", Static).update(Text(sanitize(reasoning)))
+            reasoning_text = self.query_one(".reasoning-text", Static)
+            reasoning_text.update(Text(sanitize(reasoning)), layout=False)
+            _fit(reasoning_text)
         if content == self.content:
             return
         self.content = content
@@ -86,14 +134,20 @@ class StreamView(Vertical):
             self._collapsed_once = True
             self.reasoning_box.collapsed = True
         complete = self._blocks.feed(content)  # a streamed text only grows
-        if complete > self._rendered:
+        now = time.monotonic()
+        if complete > self._rendered and now - self._appended_at >= APPEND_EVERY_S:
+            self._appended_at = now
             start, self._rendered = self._rendered, complete
             await self.query_one(".answer", Markdown).append(sanitize(content[start:complete]))
-        self._show_tail()
+            self._show_tail(shrink=True)
+        else:
+            self._show_tail()
 
-    def _show_tail(self) -> None:
+    def _show_tail(self, *, shrink: bool = False) -> None:
         # The latest state, not the one this call started with: an earlier call may finish later.
-        self.query_one(".live-tail", Static).update(Text(sanitize(self.content[self._rendered :])))
+        tail = self.query_one(".live-tail", Static)
+        tail.update(Text(sanitize(self.content[self._rendered :])), layout=False)
+        _fit(tail, shrink=shrink)
 
     async def finalize(self, content: str, reasoning: str) -> None:
         """Move the rest of the answer into the Markdown (only the last block is parsed) and drop
