@@ -101,6 +101,12 @@ def main() -> int:
             (workdir / var).mkdir()
             env[var] = str(workdir / var)
         env["TERM"] = env.get("TERM") or "xterm-256color"
+        # Both apps run from cached bytecode, as an installed package does (pip compiles on install).
+        # A shell with PYTHONDONTWRITEBYTECODE would otherwise recompile tm-tui's sources on every
+        # run while Textual's bytecode is already cached: that measures the shell, not the app. The
+        # cache goes to the temporary directory, so nothing is written into the checkout.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
         contenders = {
             "bare Textual app": [python, "-c", BARE_APP],
             "tm-tui --demo": [python, "-m", "tm_tui", "--demo"],
