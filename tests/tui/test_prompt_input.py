@@ -1,4 +1,5 @@
-"""The prompt sends exactly what was typed, even when keys arrive in one burst (paste, tmux, fast typing)."""
+"""The prompt sends exactly what was typed, even when keys arrive in one burst (paste, tmux, fast typing),
+and the chat screen's prompt, mounted just after the first frame, ends up focused."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from textual import events
 from textual.app import App, ComposeResult
 
 from tm_tui.widgets.prompt_input import PromptInput
+from tm_tui.widgets.prompt_messages import PromptSubmitted
+
+from .conftest import SIZE, settle
 
 
 class PromptHost(App[None]):
@@ -16,7 +20,7 @@ class PromptHost(App[None]):
     def compose(self) -> ComposeResult:
         yield PromptInput(id="prompt")
 
-    def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+    def on_prompt_submitted(self, message: PromptSubmitted) -> None:
         self.sent.append(message.text)
 
 
@@ -42,3 +46,12 @@ async def test_newline_keys_insert_a_line_instead_of_sending():
         assert app.sent == []
         await pilot.press("enter")
         assert app.sent == ["a\nb"]
+
+
+async def test_chat_prompt_replaces_its_first_frame_stand_in_and_takes_focus(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.focused, PromptInput)
+        assert app.focused.id == "prompt"
+        assert not app.screen.query("#prompt-stub")

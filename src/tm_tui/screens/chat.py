@@ -8,9 +8,10 @@ One answer streams at a time; its `Turn` is filled by a worker and shown by a ti
 and at most `MOUNTED_WINDOW` stay mounted (the far end is unmounted, and paged back in the same way).
 
 This is the default section, so it is built before the first frame: compose makes only what shows
-(toolbar, an empty conversation, the prompt) and nothing heavy is imported at module level — the
-message widgets (Markdown), the parameters panel (mounted on first ctrl+t), the history store, the
-chat core and the API layer are imported inside the methods that run later.
+(toolbar, an empty conversation, a stand-in for the prompt) and nothing heavy is imported at module
+level — the prompt (a `TextArea`, mounted right after the first frame), the message widgets
+(Markdown), the parameters panel (mounted on first ctrl+t), the history store, the chat core and the
+API layer are imported inside the methods that run later.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tm_tui.screens.sections import SECTIONS, SectionScreen
 from tm_tui.session import SURFACE_NAMES
 from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.metrics_bar import ConversationBar
-from tm_tui.widgets.prompt_input import PromptInput
+from tm_tui.widgets.prompt_messages import PromptRecall, PromptSubmitted
 
 if TYPE_CHECKING:
     from tm_tui.chat.code_snippets import RequestSpec
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from tm_tui.store.history import HistoryStore, StoredMessage
     from tm_tui.widgets.chat_message import MessageView
     from tm_tui.widgets.params_panel import ParamsPanel
+    from tm_tui.widgets.prompt_input import PromptInput
 
 HERE = Path(__file__).parent
 # Keyed by `Mode` values (a StrEnum, so `MODE_LABELS[mode]` works): the history store that defines
@@ -55,6 +57,7 @@ MODE_LABELS: dict[str, str] = {
 RENDERED_TAIL = 6  # messages mounted when a conversation opens
 EARLIER_PAGE = 20  # messages mounted each time the view reaches the top (or the button is pressed)
 MOUNTED_WINDOW = 60  # at most this many messages are mounted: layout cost grows with each one
+PROMPT_PLACEHOLDER = "Message… (Enter sends)"
 EMPTY_HINT = (
     "Type a prompt and press Enter. shift+enter or ctrl+j adds a line; ↑/↓ recall earlier prompts.\n"
     "ctrl+t parameters · ctrl+o history · ctrl+b compare · alt+m mode · F1 every key"
@@ -152,7 +155,8 @@ class ChatScreen(SectionScreen):
         yield ConversationBar(id="chat-totals")
         with Vertical(id="prompt-box"):
             yield Static("", id="edit-note", markup=False)
-            yield PromptInput(id="prompt", placeholder="Message… (Enter sends)")
+            # Stand-in until `_mount_prompt` (after the first frame), styled like the focused prompt.
+            yield Static(PROMPT_PLACEHOLDER, id="prompt-stub", markup=False)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -160,8 +164,19 @@ class ChatScreen(SectionScreen):
         conversation.anchor()
         self.watch(conversation, "scroll_y", self._scrolled, init=False)
         self.query_one("#edit-note").display = False
-        self.query_one(PromptInput).focus()
+        self.call_after_refresh(self._mount_prompt)
         self.call_after_refresh(self._mount_toolbar)
+
+    async def _mount_prompt(self) -> None:
+        """The prompt in place of its stand-in: importing and building a `TextArea` is a good part
+        of a first frame's cost. Keys typed before this are lost, but only a few ms' worth."""
+        from tm_tui.widgets.prompt_input import PromptInput
+
+        prompt = PromptInput(id="prompt", placeholder=PROMPT_PLACEHOLDER)
+        with self.app.batch_update():
+            await self.query_one("#prompt-stub").remove()
+            await self.query_one("#prompt-box").mount(prompt)
+        prompt.focus()
 
     async def _mount_toolbar(self) -> None:
         """The toolbar's dropdowns, in place of their stand-ins: three `Select`s (each with its option
@@ -346,8 +361,8 @@ class ChatScreen(SectionScreen):
         return None, ""
 
     # -- sending ------------------------------------------------------------------------------------
-    @on(PromptInput.Submitted)
-    async def _submitted(self, event: PromptInput.Submitted) -> None:
+    @on(PromptSubmitted)
+    async def _submitted(self, event: PromptSubmitted) -> None:
         text = event.text
         if not text.strip():
             return
@@ -474,7 +489,7 @@ class ChatScreen(SectionScreen):
             self.turn.stop()
         elif self.editing is not None:
             self._end_edit()
-            self.query_one(PromptInput).replace_text("")
+            self._prompt.replace_text("")
 
     async def action_retry(self) -> None:
         if self.turn is not None or self.chat is None:
@@ -506,7 +521,7 @@ class ChatScreen(SectionScreen):
         if panel.display:
             panel.query_one("#system-prompt").focus()
         else:
-            self.query_one(PromptInput).focus()
+            self._prompt.focus()
 
     async def _mount_params(self) -> ParamsPanel:
         """The panel, filled with the current conversation's settings (what a new request would use)."""
@@ -575,7 +590,7 @@ class ChatScreen(SectionScreen):
             Text("Editing a sent message: Enter resends from there (later turns are replaced), Esc cancels.")
         )
         note.display = True
-        prompt = self.query_one(PromptInput)
+        prompt = self._prompt
         prompt.replace_text(widget.text)
         prompt.focus()
         self.refresh_bindings()
@@ -592,7 +607,7 @@ class ChatScreen(SectionScreen):
             return
         self.chat.delete_turn(index)
         await self.render_conversation()
-        self.query_one(PromptInput).focus()
+        self._prompt.focus()
 
     def action_copy_message(self) -> None:
         from tm_tui.widgets.chat_message import UserMessage
@@ -667,7 +682,7 @@ class ChatScreen(SectionScreen):
         """Before anything was sent: the request the current draft would make."""
         session = self.app.session
         client = session.inference() if session else None
-        draft = self.query_one(PromptInput).text
+        draft = self._prompt.text
         if self.chat is None or client is None or not draft.strip():
             return None
         from tm_tui.screens.chat_stream import body_with_prompt, request_spec
@@ -687,7 +702,7 @@ class ChatScreen(SectionScreen):
         params, _ = self._settings()
         self.app.push_screen(
             CompareScreen(
-                prompt=self.query_one(PromptInput).text,
+                prompt=self._prompt.text,
                 mode=self.chat.mode,
                 system_prompt=self.chat.system_prompt,
                 params=params,
@@ -696,8 +711,8 @@ class ChatScreen(SectionScreen):
         )
 
     # -- prompt history -------------------------------------------------------------------------------
-    @on(PromptInput.Recall)
-    def _recall(self, event: PromptInput.Recall) -> None:
+    @on(PromptRecall)
+    def _recall(self, event: PromptRecall) -> None:
         if self.prompts is None:
             return
         text = self.prompts.previous(event.prompt.text) if event.older else self.prompts.next()
@@ -705,6 +720,12 @@ class ChatScreen(SectionScreen):
             event.prompt.replace_text(text)
 
     # -- rendering ------------------------------------------------------------------------------------
+    @property
+    def _prompt(self) -> PromptInput:
+        from tm_tui.widgets.prompt_input import PromptInput
+
+        return self.query_one("#prompt", PromptInput)
+
     @property
     def _conversation(self) -> VerticalScroll:
         return self.query_one("#conversation", VerticalScroll)

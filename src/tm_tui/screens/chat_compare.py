@@ -27,6 +27,7 @@ from tm_tui.widgets.chat_message import AssistantMessage
 from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.error_panel import sanitize
 from tm_tui.widgets.prompt_input import PromptInput
+from tm_tui.widgets.prompt_messages import PromptSubmitted
 
 if TYPE_CHECKING:
     from tm_tui.app import TmApp
@@ -191,8 +192,8 @@ class CompareScreen(Screen[None]):
             self.load_models(surface)
 
     # -- running ----------------------------------------------------------------------------------
-    @on(PromptInput.Submitted)
-    async def _send(self, event: PromptInput.Submitted) -> None:
+    @on(PromptSubmitted)
+    async def _send(self, event: PromptSubmitted) -> None:
         event.stop()
         from tm_tui.api.errors import ConfigError
         from tm_tui.screens.chat_stream import FLUSH_INTERVAL_S, Turn, body_with_prompt, open_stream, run_turn

@@ -11,8 +11,9 @@ from typing import ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widgets import TextArea
+
+from tm_tui.widgets.prompt_messages import PromptRecall, PromptSubmitted
 
 NEWLINE_KEYS = ("shift+enter", "ctrl+j", "alt+enter")
 
@@ -25,20 +26,6 @@ class PromptInput(TextArea):
             ",".join(NEWLINE_KEYS), "newline", "Newline", id="chat.newline", key_display="shift+enter/ctrl+j"
         ),
     ]
-
-    class Submitted(Message):
-        def __init__(self, prompt: PromptInput, text: str) -> None:
-            super().__init__()
-            self.prompt = prompt
-            self.text = text
-
-    class Recall(Message):
-        """Up on the first line (`older=True`) or down on the last line asks for prompt history."""
-
-        def __init__(self, prompt: PromptInput, older: bool) -> None:
-            super().__init__()
-            self.prompt = prompt
-            self.older = older
 
     def __init__(self, *, id: str | None = None, placeholder: str = "") -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
@@ -56,7 +43,7 @@ class PromptInput(TextArea):
         await super()._on_key(event)
 
     def action_submit(self) -> None:
-        self.post_message(self.Submitted(self, self.text))
+        self.post_message(PromptSubmitted(self, self.text))
 
     def action_newline(self) -> None:
         start, end = self.selection
@@ -64,13 +51,13 @@ class PromptInput(TextArea):
 
     def action_cursor_up(self, select: bool = False) -> None:
         if not select and self.cursor_location[0] == 0:
-            self.post_message(self.Recall(self, older=True))
+            self.post_message(PromptRecall(self, older=True))
             return
         super().action_cursor_up(select)
 
     def action_cursor_down(self, select: bool = False) -> None:
         if not select and self.cursor_location[0] == self.document.line_count - 1:
-            self.post_message(self.Recall(self, older=False))
+            self.post_message(PromptRecall(self, older=False))
             return
         super().action_cursor_down(select)
 
