@@ -66,11 +66,11 @@ def test_markdown_has_header_turns_reasoning_and_metrics(conversation) -> None:
     assert "## System\n\nBe brief.\n" in text
     assert "<details>\n<summary>Reasoning</summary>\n\nSimple arithmetic.\n\n</details>\n\n4\n" in text
     assert (
-        "_TTFT 123 ms · total 1.50 s · 40.0 tok/s · 20 prompt / 1 completion / 0 cached tokens · "
-        "cost $0.000012 · finish: stop · request req_9_"
+        "_TTFT 123 ms · total 1.50 s · 40.0 tok/s · 20 prompt / 1 completion / 0 cached · "
+        "$0.000012 · finish stop · req_9_"
     ) in text
     assert "> _failed: HTTP 503: busy_" in text
-    assert "usage not reported · cost unknown" in text
+    assert "usage unavailable · cost unknown" in text
 
 
 def test_untrusted_text_is_exported_verbatim(conversation) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from tm_tui.chat.conversation import request_messages
 from tm_tui.chat.cost import conversation_cost, format_usd
-from tm_tui.chat.metrics import TurnMetrics
+from tm_tui.chat.metrics import TurnMetrics, summary_parts
 from tm_tui.chat.params import validate_params
 from tm_tui.store.history import Conversation, MessageStatus, Mode, StoredMessage
 
@@ -82,30 +82,7 @@ def _message_lines(message: StoredMessage) -> list[str]:
 
 
 def _metrics_line(metrics: TurnMetrics) -> str:
-    parts = []
-    if metrics.ttft_s is not None:
-        parts.append(f"TTFT {metrics.ttft_s * 1000:.0f} ms")
-    if metrics.total_s is not None:
-        parts.append(f"total {metrics.total_s:.2f} s")
-    if metrics.tokens_per_s is not None:
-        parts.append(f"{metrics.tokens_per_s:.1f} tok/s" + (" (est.)" if metrics.tokens_estimated else ""))
-    if metrics.has_usage:
-        parts.append(
-            f"{metrics.prompt_tokens} prompt / {_count(metrics.completion_tokens)} completion"
-            f" / {_count(metrics.cached_tokens)} cached tokens"
-        )
-    else:
-        parts.append("usage not reported")
-    parts.append(f"cost {format_usd(metrics.cost, unknown='unknown')}")
-    if metrics.finish_reason:
-        parts.append(f"finish: {metrics.finish_reason}")
-    if metrics.request_id:
-        parts.append(f"request {metrics.request_id}")
-    return " · ".join(parts)
-
-
-def _count(value: int | None) -> str:
-    return "?" if value is None else str(value)
+    return " · ".join(text for text, _caveat in summary_parts(metrics))
 
 
 def _when(timestamp: float) -> str:

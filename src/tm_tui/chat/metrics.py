@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from tm_tui.api.streaming import StreamResult
-from tm_tui.chat.cost import PricingTable, turn_cost
+from tm_tui.chat.cost import PricingTable, format_usd, turn_cost
 from tm_tui.store.history import MessageStatus
 
 
@@ -68,3 +68,38 @@ def status_of(result: StreamResult) -> MessageStatus:
     if result.truncated or result.finish_reason == "length":
         return MessageStatus.TRUNCATED
     return MessageStatus.COMPLETE
+
+
+def summary_parts(metrics: TurnMetrics) -> list[tuple[str, bool]]:
+    """One answer's metrics as short pieces in display order; `True` marks the no-usage caveat.
+
+    The line under an answer and the Markdown export both read these, so they always agree.
+    """
+    parts: list[tuple[str, bool]] = []
+    if metrics.ttft_s is not None:
+        parts.append((f"TTFT {metrics.ttft_s * 1000:.0f} ms", False))
+    if metrics.total_s is not None:
+        parts.append((f"total {metrics.total_s:.2f} s", False))
+    if metrics.tokens_per_s is not None:
+        estimate = " (estimated)" if metrics.tokens_estimated else ""
+        parts.append((f"{metrics.tokens_per_s:.1f} tok/s{estimate}", False))
+    if metrics.has_usage:
+        parts.append(
+            (
+                f"{metrics.prompt_tokens} prompt / {_count(metrics.completion_tokens)} completion"
+                f" / {_count(metrics.cached_tokens)} cached",
+                False,
+            )
+        )
+    else:
+        parts.append(("usage unavailable", True))
+    parts.append((format_usd(metrics.cost, unknown="cost unknown"), False))
+    if metrics.finish_reason:
+        parts.append((f"finish {metrics.finish_reason}", False))
+    if metrics.request_id:
+        parts.append((metrics.request_id, False))
+    return parts
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else str(value)

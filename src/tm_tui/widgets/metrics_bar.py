@@ -21,42 +21,12 @@ if TYPE_CHECKING:  # the chat's bar is built before the first frame; these are i
 SEPARATOR = " · "
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms"
-
-
-def _seconds(seconds: float) -> str:
-    return f"{seconds:.2f} s"
-
-
 def turn_metrics_text(metrics: TurnMetrics) -> Text:
-    """`TTFT 312 ms · total 2.41 s · 58.1 tok/s · 12 prompt / 140 completion / 0 cached · $0.000171 · stop · req_…`."""
-    from tm_tui.chat.cost import format_usd
+    """`TTFT 312 ms · total 2.41 s · 58.1 tok/s · 12 prompt / 140 completion / 0 cached · $0.000171 · …`."""
+    from tm_tui.chat.metrics import summary_parts
 
-    parts: list[Text | str] = []
-    if metrics.ttft_s is not None:
-        parts.append(f"TTFT {_ms(metrics.ttft_s)}")
-    if metrics.total_s is not None:
-        parts.append(f"total {_seconds(metrics.total_s)}")
-    if metrics.tokens_per_s is not None:
-        parts.append(f"{metrics.tokens_per_s:.1f} tok/s" + (" (chunks)" if metrics.tokens_estimated else ""))
-    if metrics.has_usage:
-        parts.append(
-            f"{metrics.prompt_tokens} prompt / {_count(metrics.completion_tokens)} completion"
-            f" / {_count(metrics.cached_tokens)} cached"
-        )
-    else:
-        parts.append(Text("usage unavailable", "italic"))
-    parts.append(format_usd(metrics.cost, unknown="cost unknown"))
-    if metrics.finish_reason:
-        parts.append(f"finish {sanitize(metrics.finish_reason)}")
-    if metrics.request_id:
-        parts.append(sanitize(metrics.request_id))
-    return Text(SEPARATOR).join(Text(p) if isinstance(p, str) else p for p in parts)
-
-
-def _count(value: int | None) -> str:
-    return "?" if value is None else str(value)
+    pieces = (Text(sanitize(text), "italic" if caveat else "") for text, caveat in summary_parts(metrics))
+    return Text(SEPARATOR).join(pieces)
 
 
 def conversation_totals_text(metrics: Iterable[TurnMetrics], cost: ConversationCost) -> Text:
