@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tm_tui.emulator.seed import build_seed
-from tm_tui.emulator.server import main, run_emulator, run_emulator_async
+from tm_tui.emulator.server import main, run_emulator
 from tm_tui.emulator.state import DEMO_USER_ID, EmulatorState
 
 CREDENTIAL_KEYS = [
@@ -81,15 +81,6 @@ def test_port_in_use_is_reported() -> None:
         taken.listen()
         with pytest.raises(OSError), run_emulator(control_plane_port=taken.getsockname()[1]):
             pass
-
-
-async def test_async_variant_serves_from_the_running_loop() -> None:
-    async with run_emulator_async() as emulator:
-        headers = {"Authorization": f"Bearer {emulator.control_plane_token}"}
-        async with httpx.AsyncClient(base_url=emulator.control_plane_base_url, headers=headers) as client:
-            response = await client.get("/v1/billing/balance")
-        assert response.status_code == 200 and "balance" in response.json()
-    assert refuses_connections(emulator.control_plane_base_url)
 
 
 def test_seed_is_deterministic_for_a_fixed_now() -> None:

@@ -7,9 +7,9 @@ It implements `shared/api/TENSORMESH_API.md` independently of `tm_tui.api`. Star
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tm_tui.emulator.server import RunningEmulator, main, run_emulator, run_emulator_async
+    from tm_tui.emulator.server import RunningEmulator, main, run_emulator
 
-__all__ = ["RunningEmulator", "main", "run_emulator", "run_emulator_async"]
+__all__ = ["RunningEmulator", "main", "run_emulator"]
 
 
 def __getattr__(name: str) -> Any:

@@ -2,7 +2,6 @@
 
 `run_emulator()` is a synchronous context manager: uvicorn serves all three apps from one event loop in
 a background thread, so tests, benchmarks and `tm-tui --demo` can use it from any thread.
-`run_emulator_async()` serves them as tasks of the caller's own loop instead.
 
 Sockets are bound and listening before uvicorn starts, so the URLs are known (and connectable) at
 once even with port 0; start-up waits only for uvicorn to accept on them.
@@ -18,8 +17,8 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -200,32 +199,6 @@ def run_emulator(
     finally:
         listeners.stop()
         thread.join()
-        listeners.close()
-
-
-@asynccontextmanager
-async def run_emulator_async(
-    state: EmulatorState | None = None,
-    *,
-    host: str = "127.0.0.1",
-    serverless_port: int = 0,
-    on_demand_port: int = 0,
-    control_plane_port: int = 0,
-    now: datetime | None = None,
-) -> AsyncIterator[RunningEmulator]:
-    """Like `run_emulator`, but served by the running event loop (no thread)."""
-    ports = {"serverless": serverless_port, "on_demand": on_demand_port, "control_plane": control_plane_port}
-    listeners = _Listeners(_state(state), host, ports, now)
-    ready = asyncio.Event()
-    task = asyncio.create_task(listeners.serve(ready))
-    await ready.wait()
-    try:
-        if task.done() or listeners.failed():
-            raise RuntimeError("emulator failed to start") from task.exception() if task.done() else None
-        yield listeners.running
-    finally:
-        listeners.stop()
-        await asyncio.gather(task, return_exceptions=True)
         listeners.close()
 
 
