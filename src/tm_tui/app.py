@@ -104,6 +104,9 @@ class TmApp(App[None]):
         self.clock = clock
         self.cache = Cache.load(Cache.default_path(self.env))
         self._resources = ExitStack()  # the demo emulator, closed on exit
+        # The default mode's stack is made at start (`get_default_screen`); `switch_mode` accepts only
+        # names in `_modes`, and `add_mode` refuses "_default", so register it here to allow going back.
+        self._modes[self.DEFAULT_MODE] = default_section().make_screen
         self.set_reactive(TmApp.context, self._initial_context())
         if self.cache.theme in self.available_themes:
             self.theme = self.cache.theme
