@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from tm_tui import __version__
-from tm_tui.cli import LaunchOptions, parse_args
+from tm_tui.cli import parse_args
+from tm_tui.state import LaunchOptions
 
 HEAVY = ("textual", "httpx", "pydantic", "starlette", "uvicorn", "rich")
 

@@ -27,7 +27,6 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
-from tm_tui.cli import LaunchOptions
 from tm_tui.screens.sections import (
     SECTIONS,
     SectionCommands,
@@ -35,9 +34,9 @@ from tm_tui.screens.sections import (
     default_section,
     global_commands,
 )
-from tm_tui.session import AppContext, Session
+from tm_tui.session import Session
+from tm_tui.state import AppContext, ContextChanged, LaunchOptions
 from tm_tui.store.cache import Cache
-from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.error_panel import describe
 
 if TYPE_CHECKING:

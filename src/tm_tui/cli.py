@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tm_tui import __version__
+
+if TYPE_CHECKING:
+    from tm_tui.state import LaunchOptions
 
 SURFACES = ("serverless", "on-demand")
 
@@ -57,23 +60,6 @@ files:
 """
 
 
-@dataclass(frozen=True)
-class LaunchOptions:
-    """What the command line asked for; settings are resolved from it after the first frame."""
-
-    demo: bool = False
-    profile: str | None = None
-    surface: str | None = None
-    model: str | None = None
-    serverless_url: str | None = None
-    on_demand_url: str | None = None
-    control_plane_url: str | None = None
-    user_id: str | None = None
-    provider: str | None = None
-    timeout: float | None = None
-    ca_bundle: str | None = None
-
-
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -115,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_args(argv: Sequence[str]) -> LaunchOptions:
     ns = build_parser().parse_args(list(argv))
+    from tm_tui.state import LaunchOptions  # after parsing: --help and --version exit before this
+
     return LaunchOptions(**vars(ns))
 
 

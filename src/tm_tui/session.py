@@ -5,8 +5,8 @@ client per surface — or `None` with a reason the UI can show when a surface is
 `switch_profile()` / `reload()` rebuild every client in place (the old HTTP client is closed) and
 bump `generation`, which screens watch to reload their data.
 
-This module is imported before the first frame (for `AppContext`/`LoginState`), so the heavy layers
-(httpx, pydantic, the emulator) are imported inside the functions that need them.
+Imported before the first frame (by the app), so the heavy layers (httpx, pydantic, the emulator)
+are imported inside the functions that need them.
 """
 
 from __future__ import annotations
@@ -14,44 +14,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from tm_tui.state import AppContext, LaunchOptions, LoginState
 
 if TYPE_CHECKING:
     import httpx
 
     from tm_tui.api.control_plane import ControlPlaneClient
     from tm_tui.api.inference import InferenceClient
-    from tm_tui.cli import LaunchOptions
-    from tm_tui.config import Flags, Profile, ResolvedSettings, Secret
+    from tm_tui.config import Profile, ResolvedSettings, Secret
 
 log = logging.getLogger(__name__)
 
 SURFACE_NAMES = {"serverless": "serverless", "on_demand": "on-demand"}
 # In demo mode a started browser login approves itself after this long, so the flow can be tried.
 DEMO_AUTO_APPROVE_S = 3.0
-
-
-class LoginState(StrEnum):
-    CHECKING = "checking…"
-    LOGGED_IN = "logged in"
-    NOT_LOGGED_IN = "not logged in"
-    EXPIRED = "expired"
-    UNVERIFIED = "unverified"  # a token is set but the control plane could not be asked
-
-
-@dataclass(frozen=True)
-class AppContext:
-    """What the context bar shows; the app rebuilds it from the session on `ContextChanged`."""
-
-    profile: str
-    surface: str = "serverless"  # "serverless" | "on_demand"
-    model: str | None = None
-    login: LoginState = LoginState.CHECKING
-    display_name: str | None = None  # the control-plane user, when known
-    demo: bool = False
-    generation: int = 0  # Session.generation: 0 until the session exists
 
 
 def normalize_surface(surface: str) -> str:
@@ -61,28 +40,6 @@ def normalize_surface(surface: str) -> str:
     if value not in SURFACE_NAMES:
         raise ValueError(f"unknown surface {surface!r}: expected serverless or on-demand")
     return value
-
-
-def flags_from(options: LaunchOptions, *, profile: str | None = None) -> Flags:
-    """Command-line options as config `Flags`; `profile` set = a runtime switch, where only the
-    transport flags still apply (URL and model flags were meant for the launch profile)."""
-    from tm_tui.config import Flags
-
-    if profile is not None:
-        return Flags(profile=profile, timeout=options.timeout, ca_bundle=options.ca_bundle)
-    return Flags(
-        profile=options.profile,
-        serverless_base_url=options.serverless_url,
-        on_demand_base_url=options.on_demand_url,
-        control_plane_base_url=options.control_plane_url,
-        on_demand_user_id=options.user_id,
-        surface=options.surface,
-        model=options.model,
-        gateway_provider=options.provider,
-        timeout=options.timeout,
-        ca_bundle=options.ca_bundle,
-        demo=options.demo,
-    )
 
 
 def start_demo_emulator(resources: ExitStack) -> Profile:
@@ -105,7 +62,7 @@ def resolve_launch_settings(
     from tm_tui.config import resolve_settings
 
     profile = start_demo_emulator(resources) if options.demo else None
-    return resolve_settings(flags_from(options), env, profile=profile)
+    return resolve_settings(options, env, profile=profile)
 
 
 class Session:
@@ -116,11 +73,9 @@ class Session:
         options: LaunchOptions | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        from tm_tui.cli import LaunchOptions
-
         self.options = options or LaunchOptions(demo=settings.demo)
         self.env = env
-        self._flags = flags_from(self.options)
+        self._flags = self.options  # what the next resolution starts from (see `_choose`)
         # Kept so a demo run can switch to a stored profile and back again.
         self._demo_profile = settings.profile if settings.profile.ephemeral else None
         self.generation = 0
@@ -310,14 +265,14 @@ class Session:
     # -- changing the session ----------------------------------------------------------------------
     async def switch_profile(self, name: str) -> None:
         """Make `name` the active profile (persisted) and rebuild every client for it."""
-        from tm_tui.config import Flags, ProfileStore, resolve_settings
+        from tm_tui.config import ProfileStore, resolve_settings
 
         if self._demo_profile is not None and name == self._demo_profile.name:
-            settings = resolve_settings(Flags(demo=True), self.env, profile=self._demo_profile)
-            self._flags = flags_from(self.options)
+            settings = resolve_settings(LaunchOptions(demo=True), self.env, profile=self._demo_profile)
+            self._flags = self.options
         else:
             ProfileStore(self.settings.tui_config_dir).set_active(name)  # ProfileError if unknown
-            self._flags = flags_from(self.options, profile=name)
+            self._flags = self.options.for_profile_switch(name)
             settings = resolve_settings(self._flags, self.env, config_dir=self.settings.tui_config_dir)
         await self._replace(settings)
 
@@ -355,8 +310,6 @@ class Session:
         """Store a choice of surface or model in the profile, then re-resolve both from it: the
         resolved settings stay the one place every display reads them from. A choice made in the
         app outranks the launch flags from now on (a later `reload()` keeps it)."""
-        from dataclasses import replace
-
         self._persist(**changes)
         self._flags = replace(self._flags, surface=None, model=None)
         fresh = self._resolve()

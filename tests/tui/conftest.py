@@ -17,8 +17,8 @@ from textual.pilot import Pilot
 from textual.worker import WorkerFailed, WorkerState
 
 from tm_tui.app import TmApp
-from tm_tui.cli import LaunchOptions
 from tm_tui.emulator.server import RunningEmulator
+from tm_tui.state import LaunchOptions
 from tm_tui.widgets import urls
 
 SIZE = (120, 40)

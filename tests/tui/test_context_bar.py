@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tm_tui.session import AppContext, LoginState
+from tm_tui.state import AppContext, LoginState
 from tm_tui.widgets.context_bar import ContextBar, middle_ellipsis, render_context
 
 from .conftest import settle

@@ -13,9 +13,9 @@ from tm_tui.screens import sections
 from tm_tui.screens.help import HelpScreen
 from tm_tui.screens.sections import SECTIONS, Section, SectionCommands, default_section
 from tm_tui.screens.status import StatusScreen
-from tm_tui.session import LoginState
+from tm_tui.state import ContextChanged, LoginState
 from tm_tui.store.cache import Cache
-from tm_tui.widgets.context_bar import ContextBar, ContextChanged
+from tm_tui.widgets.context_bar import ContextBar
 
 from .conftest import SIZE, notifications, open_section, settle
 

@@ -10,20 +10,22 @@ import sys
 
 import pytest
 
-from tm_tui.config import Flags, Profile, ProfileStore, resolve_settings
-from tm_tui.session import LoginState, Session
+from tm_tui.config import Profile, ProfileStore, resolve_settings
+from tm_tui.session import Session
+from tm_tui.state import LaunchOptions, LoginState
 
 
 def session_for(env_profile: str | None = None) -> Session:
-    return Session(resolve_settings(Flags(profile=env_profile)))
+    return Session(resolve_settings(LaunchOptions(profile=env_profile)))
 
 
 def test_a_session_never_imports_textual():
     code = (
         "import asyncio, sys\n"
-        "from tm_tui.config import Flags, resolve_settings\n"
+        "from tm_tui.config import resolve_settings\n"
+        "from tm_tui.state import LaunchOptions\n"
         "from tm_tui.session import Session\n"
-        "session = Session(resolve_settings(Flags()))\n"
+        "session = Session(resolve_settings(LaunchOptions()))\n"
         "asyncio.run(session.aclose())\n"
         "print('textual' in sys.modules)\n"
     )
@@ -135,11 +137,8 @@ async def test_surface_and_model_are_remembered_per_profile(emulator_env):
 
 
 async def test_a_choice_is_what_the_settings_show_and_outlives_a_reload(emulator_env):
-    from tm_tui.cli import LaunchOptions
-    from tm_tui.session import flags_from
-
     options = LaunchOptions(model="openai/gpt-oss-120b")  # a launch flag, outranked by a later choice
-    session = Session(resolve_settings(flags_from(options)), options=options)
+    session = Session(resolve_settings(options), options=options)
     try:
         session.set_model("serverless", "deepseek-ai/DeepSeek-R1-0528")
         rows = {row.name: row for row in session.settings.describe()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 from tm_tui.screens.status import StatusRow, StatusScreen
-from tm_tui.session import LoginState
+from tm_tui.state import LoginState
 from tm_tui.widgets.error_panel import ErrorPanel
 
 from .conftest import SIZE, open_section, settle

@@ -28,9 +28,8 @@ from textual.widgets import DataTable, Input, Static
 
 from tm_tui.config.secrets import mask
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.session import AppContext, LoginState
+from tm_tui.state import AppContext, ContextChanged, LoginState
 from tm_tui.widgets.confirm import ConfirmScreen
-from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.error_panel import ErrorPanel, sanitize
 from tm_tui.widgets.login_panel import LoginPanel
 from tm_tui.widgets.masked_input import SecretInput

@@ -31,7 +31,7 @@ from textual.widgets import Button, Select, Static
 
 from tm_tui.screens.sections import SECTIONS, SectionScreen
 from tm_tui.session import SURFACE_NAMES
-from tm_tui.widgets.context_bar import ContextChanged
+from tm_tui.state import ContextChanged
 from tm_tui.widgets.metrics_bar import ConversationBar
 from tm_tui.widgets.prompt_messages import PromptRecall, PromptSubmitted
 

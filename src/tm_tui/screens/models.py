@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, LoadingIndicator, Static, TabbedContent, TabPane
 
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.widgets.context_bar import ContextChanged
+from tm_tui.state import ContextChanged
 from tm_tui.widgets.deployment_table import (
     DeploymentTable,
     gpu_text,

@@ -33,7 +33,8 @@ from tm_tui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:
     from tm_tui.app import TmApp
-    from tm_tui.session import AppContext, Session
+    from tm_tui.session import Session
+    from tm_tui.state import AppContext
 
 
 @dataclass(frozen=True)

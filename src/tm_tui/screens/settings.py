@@ -21,15 +21,16 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from tm_tui.screens.sections import SectionScreen
+from tm_tui.state import ContextChanged
 from tm_tui.widgets import urls
 from tm_tui.widgets.confirm import ConfirmScreen
-from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.error_panel import ErrorPanel, sanitize
 from tm_tui.widgets.profile_form import TEXT_FIELDS, ProfileForm, Values
 
 if TYPE_CHECKING:
     from tm_tui.config import Profile, ProfileStore
-    from tm_tui.session import AppContext, Session
+    from tm_tui.session import Session
+    from tm_tui.state import AppContext
 
 DEMO = "demo"
 # Profile fields shown in the details pane: (field, label).

@@ -21,8 +21,8 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tm_tui.screens.sections import SectionScreen
+from tm_tui.state import ContextChanged
 from tm_tui.widgets import urls
-from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.error_panel import ErrorPanel, sanitize
 
 if TYPE_CHECKING:

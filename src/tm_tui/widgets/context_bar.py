@@ -1,7 +1,7 @@
 """The header every section shows: profile, surface, model and control-plane login state.
 
 The app owns the only `AppContext` (`TmApp.context`, a reactive); each bar watches it. Code that
-changes the session posts `ContextChanged()` and the app's single handler rebuilds the snapshot
+changes the session posts `ContextChanged()` (`tm_tui.state`) and the app's single handler rebuilds the snapshot
 from the session, so there is one writer. The bar is a single widget on purpose: it is part of the
 first frame, and every extra widget there costs start-up time.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.content import Content
-from textual.message import Message
 from textual.widget import Widget
 
-from tm_tui.session import SURFACE_NAMES, AppContext, LoginState
+from tm_tui.session import SURFACE_NAMES
+from tm_tui.state import AppContext, LoginState
 
 LOGIN_STYLES = {
     LoginState.LOGGED_IN: "$success",
@@ -24,10 +24,6 @@ LOGIN_STYLES = {
 }
 BADGE = (" tm-tui ", "bold $text-primary on $primary 30%")
 MIN_MODEL = 12  # below this a middle-ellipsised model name says nothing; the profile gives way too
-
-
-class ContextChanged(Message):
-    """Profile, surface, model or login state changed: the app re-reads them from the session."""
 
 
 @dataclass(frozen=True)
