@@ -37,6 +37,7 @@ from tm_tui.screens.sections import (
 from tm_tui.session import Session
 from tm_tui.state import AppContext, ContextChanged, LaunchOptions
 from tm_tui.store.cache import Cache
+from tm_tui.surface import Surface
 from tm_tui.widgets.error_panel import describe
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ class TmApp(App[None]):
         profile = "demo" if opts.demo else opts.profile or self.cache.last_profile or "default"
         return AppContext(
             profile=profile,
-            surface=(opts.surface or "serverless").replace("-", "_"),
+            surface=opts.surface or Surface.SERVERLESS,
             model=opts.model,
             display_name=self.cache.profile(profile).display_name,
             demo=opts.demo,

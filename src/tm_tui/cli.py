@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tm_tui import __version__
+from tm_tui.surface import Surface
 
 if TYPE_CHECKING:
     from tm_tui.state import LaunchOptions
-
-SURFACES = ("serverless", "on-demand")
 
 DESCRIPTION = "Keyboard-first terminal app for the Tensormesh AI platform."
 
@@ -70,6 +69,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _surface(text: str) -> Surface:
+    try:
+        return Surface.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tm-tui",
@@ -83,7 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="start the built-in emulator and use a demo profile"
     )
     parser.add_argument("--profile", metavar="NAME", help="tm-tui profile to use (see Settings)")
-    parser.add_argument("--surface", choices=SURFACES, help="inference surface to start on")
+    parser.add_argument(
+        "--surface",
+        type=_surface,
+        metavar="{" + ",".join(s.label for s in Surface) + "}",
+        help="inference surface to start on",
+    )
     parser.add_argument("--model", metavar="NAME", help="model to start with on that surface")
     urls = parser.add_argument_group("endpoints")
     urls.add_argument("--serverless-url", metavar="URL", help="serverless inference base URL")

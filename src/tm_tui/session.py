@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tm_tui.state import AppContext, LaunchOptions, LoginState
+from tm_tui.surface import Surface
 
 if TYPE_CHECKING:
     import httpx
@@ -28,18 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SURFACE_NAMES = {"serverless": "serverless", "on_demand": "on-demand"}
 # In demo mode a started browser login approves itself after this long, so the flow can be tried.
 DEMO_AUTO_APPROVE_S = 3.0
-
-
-def normalize_surface(surface: str) -> str:
-    """`on-demand`, `on_demand`, `ondemand` (any case) → `on_demand`; `serverless` stays."""
-    value = surface.strip().lower().replace("-", "_")
-    value = "on_demand" if value == "ondemand" else value
-    if value not in SURFACE_NAMES:
-        raise ValueError(f"unknown surface {surface!r}: expected serverless or on-demand")
-    return value
 
 
 def start_demo_emulator(resources: ExitStack) -> Profile:
@@ -92,25 +83,25 @@ class Session:
         return self.settings.profile.ephemeral
 
     @property
-    def surface(self) -> str:
+    def surface(self) -> Surface:
         return self.settings.surface.value
 
-    def model(self, surface: str) -> str | None:
+    def model(self, surface: Surface | str) -> str | None:
         """The chosen model of `surface`: the resolved setting for the active surface (what Settings
         shows, with its origin), the profile's choice for the other."""
-        surface = normalize_surface(surface)
+        surface = Surface.parse(surface)
         if surface == self.surface:
             return self.settings.model.value
-        return self.settings.profile.model_for(surface)  # type: ignore[arg-type]
+        return self.settings.profile.model_for(surface)
 
-    def inference(self, surface: str | None = None) -> InferenceClient | None:
+    def inference(self, surface: Surface | str | None = None) -> InferenceClient | None:
         """The client of `surface` (default: the active one), None when it is not configured."""
-        surface = normalize_surface(surface or self.surface)
-        return self.serverless if surface == "serverless" else self.on_demand
+        surface = Surface.parse(surface or self.surface)
+        return self.serverless if surface == Surface.SERVERLESS else self.on_demand
 
-    def inference_reason(self, surface: str | None = None) -> str | None:
-        surface = normalize_surface(surface or self.surface)
-        return self.serverless_reason if surface == "serverless" else self.on_demand_reason
+    def inference_reason(self, surface: Surface | str | None = None) -> str | None:
+        surface = Surface.parse(surface or self.surface)
+        return self.serverless_reason if surface == Surface.SERVERLESS else self.on_demand_reason
 
     def context(self) -> AppContext:
         return AppContext(
@@ -137,8 +128,8 @@ class Session:
         except ConfigError as error:  # e.g. a CA bundle that exists but is not PEM
             self.problems.append(f"{error} Using the system trust store.")
             self.http = make_http_client(settings.timeout.value)
-        self.serverless, self.serverless_reason = self._build_inference("serverless")
-        self.on_demand, self.on_demand_reason = self._build_inference("on_demand")
+        self.serverless, self.serverless_reason = self._build_inference(Surface.SERVERLESS)
+        self.on_demand, self.on_demand_reason = self._build_inference(Surface.ON_DEMAND)
         self.control_plane, self.control_plane_reason = self._build_control_plane()
         self._refresh_token = settings.refresh_token.value
         self.login_state = LoginState.CHECKING if self.control_plane else LoginState.NOT_LOGGED_IN
@@ -146,25 +137,25 @@ class Session:
         self.generation += 1
         return previous
 
-    def _build_inference(self, surface: str) -> tuple[InferenceClient | None, str | None]:
+    def _build_inference(self, surface: Surface) -> tuple[InferenceClient | None, str | None]:
         from tm_tui.api.errors import ConfigError
         from tm_tui.api.inference import make_inference_client
 
         s = self.settings
         key = s.inference_api_key.value
-        if surface == "on_demand":
+        if surface == Surface.ON_DEMAND:
             if not s.on_demand_user_id.value:
                 return None, "No on-demand user id: set TENSORMESH_ON_DEMAND_USER_ID, --user-id or a profile."
             if not key:
                 return None, "No inference API key: set one in Account or TENSORMESH_INFERENCE_API_KEY."
-        base = s.serverless_base_url.value if surface == "serverless" else s.on_demand_base_url.value
+        base = s.serverless_base_url.value if surface == Surface.SERVERLESS else s.on_demand_base_url.value
         try:
             client = make_inference_client(
                 self.http,  # type: ignore[arg-type]
                 base,
                 key.reveal() if key else None,
-                surface,  # type: ignore[arg-type]
-                s.on_demand_user_id.value if surface == "on_demand" else None,
+                surface,
+                s.on_demand_user_id.value if surface == Surface.ON_DEMAND else None,
                 s.timeout.value,
                 stream_idle_timeout=s.stream_idle_timeout.value,
                 max_retries=s.max_retries.value,
@@ -288,9 +279,9 @@ class Session:
             self._flags, self.env, profile=profile, config_dir=self.settings.tui_config_dir
         )
 
-    def set_surface(self, surface: str) -> None:
+    def set_surface(self, surface: Surface | str) -> None:
         """Make `surface` the active one, remembered in the profile."""
-        self._choose(surface=normalize_surface(surface))
+        self._choose(surface=Surface.parse(surface))
 
     def update_profile(self, **changes: object) -> None:
         """Change fields of the active profile (stored; in memory for the demo); `reload()` applies them."""
@@ -301,10 +292,10 @@ class Session:
         """The current refresh token: a refresh on a 401 may have replaced the resolved one."""
         return self._refresh_token
 
-    def set_model(self, surface: str, model: str | None) -> None:
+    def set_model(self, surface: Surface | str, model: str | None) -> None:
         """Remember the chosen model of a surface in the profile."""
-        surface = normalize_surface(surface)
-        self._choose(**{"model" if surface == "serverless" else "on_demand_model": model})
+        surface = Surface.parse(surface)
+        self._choose(**{"model" if surface == Surface.SERVERLESS else "on_demand_model": model})
 
     def _choose(self, **changes: object) -> None:
         """Store a choice of surface or model in the profile, then re-resolve both from it: the

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from tm_tui.surface import Surface
+
 
 @dataclass(frozen=True)
 class LaunchOptions:
@@ -22,7 +24,7 @@ class LaunchOptions:
 
     demo: bool = False
     profile: str | None = None
-    surface: str | None = None
+    surface: Surface | None = None
     model: str | None = None
     serverless_url: str | None = None
     on_demand_url: str | None = None
@@ -51,7 +53,7 @@ class AppContext:
     """What the context bar shows; the app rebuilds it from the session on `ContextChanged`."""
 
     profile: str
-    surface: str = "serverless"  # "serverless" | "on_demand"
+    surface: Surface = Surface.SERVERLESS
     model: str | None = None
     login: LoginState = LoginState.CHECKING
     display_name: str | None = None  # the control-plane user, when known

@@ -62,7 +62,6 @@ from tm_tui.config.values import (
     parse_positive_float,
     parse_provider,
     parse_str,
-    parse_surface,
     parse_uuid,
 )
 from tm_tui.state import LaunchOptions
@@ -222,10 +221,11 @@ def resolve_settings(
         Resolved(DEFAULT_PROVIDER, DEFAULT),
     )
     surface = picker.pick(
-        "surface", parse_surface, layers.of("surface", env_var=None), Resolved("serverless", DEFAULT)
+        "surface", Surface.parse, layers.of("surface", env_var=None), Resolved(Surface.SERVERLESS, DEFAULT)
     )
-    model_field = "model" if surface.value == "serverless" else "on_demand_model"
-    tm_model_key = None if surface.value == "serverless" else "gateway_model_id"
+    serverless = surface.value == Surface.SERVERLESS
+    model_field = "model" if serverless else "on_demand_model"
+    tm_model_key = None if serverless else "gateway_model_id"
     auth = layers.auth()
 
     settings = ResolvedSettings(

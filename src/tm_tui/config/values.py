@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Literal
 
-Surface = Literal["serverless", "on_demand"]
-SURFACES: tuple[Surface, ...] = ("serverless", "on_demand")
+from tm_tui.surface import Surface
+
+__all__ = ["Surface"]  # re-exported: config code takes it from here; `Surface.parse` parses it
 
 PROVIDER_BASES: dict[str, str] = {
     "nebius": "https://external.nebius.tensormesh.ai",
@@ -98,18 +98,6 @@ def provider_for_cloud(cloud_provider: str | None) -> str | None:
     if not cloud_provider:
         return None
     return CLOUD_PROVIDERS.get(cloud_provider.strip().upper())
-
-
-def parse_surface(raw: object) -> Surface:
-    """`serverless` or `on_demand`; `on-demand`/`ondemand` and any case are accepted."""
-    value = parse_str(raw).lower().replace("-", "_")
-    if value == "ondemand":
-        value = "on_demand"
-    if value == "serverless":
-        return "serverless"
-    if value == "on_demand":
-        return "on_demand"
-    raise ValueError("expected serverless or on_demand")
 
 
 def parse_ca_bundle(raw: object) -> str:

@@ -121,7 +121,7 @@ async def probe_inference_key(session: Session, key: str) -> str:
         session.http,  # type: ignore[arg-type]
         base,
         key,
-        surface,  # type: ignore[arg-type]
+        surface,
         user_id,
         settings.timeout.value,
     )

@@ -30,8 +30,8 @@ from textual.timer import Timer
 from textual.widgets import Button, Select, Static
 
 from tm_tui.screens.sections import SECTIONS, SectionScreen
-from tm_tui.session import SURFACE_NAMES
 from tm_tui.state import ContextChanged
+from tm_tui.surface import Surface
 from tm_tui.widgets.metrics_bar import ConversationBar
 from tm_tui.widgets.prompt_messages import PromptRecall, PromptSubmitted
 
@@ -147,7 +147,7 @@ class ChatScreen(SectionScreen):
         with Horizontal(id="chat-toolbar"):  # stand-ins until `_mount_toolbar` (after the first frame)
             yield Static(MODE_LABELS["chat"], id="chat-mode-stub", classes="toolbar-stub", markup=False)
             yield Static(
-                SURFACE_NAMES["serverless"], id="chat-surface-stub", classes="toolbar-stub", markup=False
+                Surface.SERVERLESS.label, id="chat-surface-stub", classes="toolbar-stub", markup=False
             )
             yield Static("model…", id="chat-model-stub", classes="toolbar-stub", markup=False)
         with Horizontal(id="chat-main"), VerticalScroll(id="conversation"):
@@ -187,8 +187,8 @@ class ChatScreen(SectionScreen):
                 value="chat", allow_blank=False, id="chat-mode", compact=True,
             ),
             Select(
-                [(name, surface) for surface, name in SURFACE_NAMES.items()],
-                value="serverless", allow_blank=False, id="chat-surface", compact=True,
+                [(surface.label, surface) for surface in Surface],
+                value=Surface.SERVERLESS, allow_blank=False, id="chat-surface", compact=True,
             ),
             Select([], prompt="model…", id="chat-model", compact=True),
         ]  # fmt: skip
@@ -651,7 +651,7 @@ class ChatScreen(SectionScreen):
         session = self.app.session
         conversation_surface = self.store.load_conversation(conversation_id).surface
         if session is not None and chat.model:
-            surface = conversation_surface if conversation_surface in SURFACE_NAMES else session.surface
+            surface = conversation_surface if conversation_surface in Surface else session.surface
             session.set_surface(surface)
             session.set_model(surface, chat.model)
             self.query_one("#chat-surface", Select).value = surface

@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Input, Label, LoadingIndicator, Static, T
 
 from tm_tui.screens.sections import SectionScreen
 from tm_tui.state import ContextChanged
+from tm_tui.surface import Surface
 from tm_tui.widgets.deployment_table import (
     DeploymentTable,
     gpu_text,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from tm_tui.api.models.control_plane import Deployment
     from tm_tui.session import Session
 
-SERVERLESS, ON_DEMAND = "serverless", "on_demand"
+SERVERLESS, ON_DEMAND = Surface.SERVERLESS, Surface.ON_DEMAND
 PRICING_HINT = "Prices show — until you log in to the control plane (Account, l)."
 
 
@@ -327,7 +328,7 @@ class ModelsScreen(SectionScreen):
     def choose_serverless(self, row: ModelRow) -> None:
         self.store_choice(SERVERLESS, row.id, f"Serverless model: {sanitize(row.id)}.")
 
-    def store_choice(self, surface: str, model: str, text: str) -> None:
+    def store_choice(self, surface: Surface, model: str, text: str) -> None:
         """Make `model` the one of `surface`, and `surface` the active one; `text` says so."""
         from tm_tui.config import ConfigFileError, ProfileError
 

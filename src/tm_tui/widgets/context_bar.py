@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from textual.content import Content
 from textual.widget import Widget
 
-from tm_tui.session import SURFACE_NAMES
 from tm_tui.state import AppContext, LoginState
+from tm_tui.surface import Surface
 
 LOGIN_STYLES = {
     LoginState.LOGGED_IN: "$success",
@@ -92,7 +92,7 @@ def _assemble(context: AppContext, layout: _Layout, model: str | None, profile: 
         ("DEMO", "bold $accent") if context.demo else "",
         separator,
         label("surface "),
-        SURFACE_NAMES.get(context.surface, context.surface),
+        Surface(context.surface).label,
         separator,
         label("model "),
         (model, "") if model else ("none" if layout.labels else "no model", "italic dim"),
