@@ -2,8 +2,10 @@
 
 One `Session` lives for the whole run. It owns one shared `httpx.AsyncClient` and, built on it, a
 client per surface — or `None` with a reason the UI can show when a surface is not configured.
-`switch_profile()` / `reload()` rebuild every client in place (the old HTTP client is closed) and
-bump `generation`, which screens watch to reload their data.
+A `SessionChange` (profile switch, surface or model choice, credentials saved, reload) is made by
+`change()`: its file work in a thread, then, where needed, every client is rebuilt in place (the old
+HTTP client is closed) and `generation` bumped, which screens watch to reload their data. In the app
+only `TmApp.change_session` calls it.
 
 Imported before the first frame (by the app), so the heavy layers (httpx, pydantic, the emulator)
 are imported inside the functions that need them.
@@ -11,10 +13,11 @@ are imported inside the functions that need them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from tm_tui.state import AppContext, LaunchOptions, LoginState
@@ -54,6 +57,33 @@ def resolve_launch_settings(
 
     profile = start_demo_emulator(resources) if options.demo else None
     return resolve_settings(options, env, profile=profile)
+
+
+@dataclass(frozen=True)
+class SessionChange[T]:
+    """One change of the session, as a screen asks for it (`TmApp.change_session(...)`); fields left
+    at their defaults change nothing. Applied in this order: profile switch (alone), profile fields,
+    `save`, surface and model; then the settings are re-read."""
+
+    profile: str | None = None  # switch to this profile: every client is rebuilt
+    surface: Surface | str | None = None  # make it the active surface (remembered in the profile)
+    model: str | None = None  # the model of `surface`, or of the active surface
+    profile_fields: Mapping[str, object] = field(default_factory=dict)  # stored in the active profile
+    # File work before the settings are re-read, e.g. `partial(save_login, settings, tokens)`;
+    # what it returns is returned to the requester. Implies a rebuild.
+    save: Callable[[], T] | None = None
+    reload: bool = False  # re-read settings and credentials and rebuild every client
+    check_login: bool = False  # then ask the control plane who is logged in
+
+
+@dataclass(frozen=True)
+class PreparedChange[T]:
+    """What `Session.prepare` worked out in a thread, for `Session.apply` on the loop."""
+
+    flags: LaunchOptions
+    settings: ResolvedSettings | None  # None: nothing to re-read
+    rebuild: bool = False
+    result: T | None = None  # what `SessionChange.save` returned
 
 
 class Session:
@@ -253,68 +283,91 @@ class Session:
         response, _ = await transport.send("GET", "/auth/profile")
         return response.status_code
 
-    # -- changing the session ----------------------------------------------------------------------
-    async def switch_profile(self, name: str) -> None:
-        """Make `name` the active profile (persisted) and rebuild every client for it."""
-        from tm_tui.config import ProfileStore, resolve_settings
-
-        if self._demo_profile is not None and name == self._demo_profile.name:
-            settings = resolve_settings(LaunchOptions(demo=True), self.env, profile=self._demo_profile)
-            self._flags = self.options
-        else:
-            ProfileStore(self.settings.tui_config_dir).set_active(name)  # ProfileError if unknown
-            self._flags = self.options.for_profile_switch(name)
-            settings = resolve_settings(self._flags, self.env, config_dir=self.settings.tui_config_dir)
-        await self._replace(settings)
-
-    async def reload(self) -> None:
-        """Re-read settings and credentials (e.g. after a login or a key change) and rebuild."""
-        await self._replace(self._resolve())
-
-    def _resolve(self) -> ResolvedSettings:
-        from tm_tui.config import resolve_settings
-
-        profile = self.settings.profile if self.settings.profile.ephemeral else None
-        return resolve_settings(
-            self._flags, self.env, profile=profile, config_dir=self.settings.tui_config_dir
-        )
-
-    def set_surface(self, surface: Surface | str) -> None:
-        """Make `surface` the active one, remembered in the profile."""
-        self._choose(surface=Surface.parse(surface))
-
-    def update_profile(self, **changes: object) -> None:
-        """Change fields of the active profile (stored; in memory for the demo); `reload()` applies them."""
-        self._persist(**changes)
-
     @property
     def refresh_token(self) -> Secret | None:
         """The current refresh token: a refresh on a 401 may have replaced the resolved one."""
         return self._refresh_token
 
-    def set_model(self, surface: Surface | str, model: str | None) -> None:
-        """Remember the chosen model of a surface in the profile."""
-        surface = Surface.parse(surface)
-        self._choose(**{"model" if surface == Surface.SERVERLESS else "on_demand_model": model})
+    # -- changing the session ----------------------------------------------------------------------
+    # Screens never call these: they ask the app (`TmApp.change_session`), which runs one change at
+    # a time, the file work in a thread, and announces the result once.
+    async def change[T](self, change: SessionChange[T]) -> T | None:
+        """Make `change`: its file work in a thread, then the swap on the caller's loop. Returns
+        what `change.save` returned. Raises `ProfileError`/`ConfigFileError` (nothing swapped)."""
+        prepared = await asyncio.to_thread(self.prepare, change)
+        await self.apply(prepared)
+        if change.check_login:
+            await self.check_login()
+        return prepared.result
 
-    def _choose(self, **changes: object) -> None:
-        """Store a choice of surface or model in the profile, then re-resolve both from it: the
-        resolved settings stay the one place every display reads them from. A choice made in the
-        app outranks the launch flags from now on (a later `reload()` keeps it)."""
-        self._persist(**changes)
-        self._flags = replace(self._flags, surface=None, model=None)
-        fresh = self._resolve()
-        self.settings.surface, self.settings.model = fresh.surface, fresh.model
+    def prepare[T](self, change: SessionChange[T]) -> PreparedChange[T]:
+        """The blocking part of `change`: store choices, run `save`, re-read the settings."""
+        if change.profile is not None:
+            flags, settings = self._switch_settings(change.profile)
+            return PreparedChange(flags, settings, rebuild=True)
+        if change.profile_fields:
+            self._persist(**change.profile_fields)
+        result = change.save() if change.save is not None else None
+        flags, choices = self._flags, dict[str, object]()
+        if change.surface is not None:
+            choices["surface"] = Surface.parse(change.surface)
+        if change.model is not None:
+            surface = Surface.parse(change.surface or self.surface)
+            choices["model" if surface == Surface.SERVERLESS else "on_demand_model"] = change.model
+        if choices:
+            self._persist(**choices)
+            # A choice made in the app outranks the launch flags from now on (a reload keeps it).
+            flags = replace(flags, surface=None, model=None)
+        changed = bool(choices or change.profile_fields or change.save or change.reload)
+        settings = self._resolve(flags) if changed else None
+        return PreparedChange(
+            flags, settings, rebuild=change.reload or change.save is not None, result=result
+        )
+
+    def _switch_settings(self, name: str) -> tuple[LaunchOptions, ResolvedSettings]:
+        from tm_tui.config import ProfileStore, resolve_settings
+
+        if self._demo_profile is not None and name == self._demo_profile.name:
+            flags = self.options
+            settings = resolve_settings(LaunchOptions(demo=True), self.env, profile=self._demo_profile)
+        else:
+            ProfileStore(self.settings.tui_config_dir).set_active(name)  # ProfileError if unknown
+            flags = self.options.for_profile_switch(name)
+            settings = resolve_settings(flags, self.env, config_dir=self.settings.tui_config_dir)
+        return flags, settings
+
+    async def apply(self, prepared: PreparedChange[object]) -> None:
+        """The quick part, on the loop: rebuild every client, or (a mere choice of surface or model)
+        take the re-resolved profile, surface and model, which every display reads."""
+        self._flags = prepared.flags
+        fresh = prepared.settings
+        if fresh is None:
+            return
+        if prepared.rebuild:
+            await self._replace(fresh)
+        else:
+            self.settings.profile, self.settings.surface, self.settings.model = (
+                fresh.profile,
+                fresh.surface,
+                fresh.model,
+            )
+
+    def _resolve(self, flags: LaunchOptions) -> ResolvedSettings:
+        from tm_tui.config import resolve_settings
+
+        profile = self.settings.profile if self.settings.profile.ephemeral else None
+        return resolve_settings(flags, self.env, profile=profile, config_dir=self.settings.tui_config_dir)
 
     def _persist(self, **changes: object) -> None:
+        """Store fields of the active profile; the demo profile lives in memory only."""
         profile = self.settings.profile
-        if profile.ephemeral:  # the demo profile lives in memory only
-            for field, value in changes.items():
-                setattr(profile, field, value)
+        if profile.ephemeral:
+            for name, value in changes.items():
+                setattr(profile, name, value)
             return
         from tm_tui.config import ProfileStore
 
-        self.settings.profile = ProfileStore(self.settings.tui_config_dir).update(profile.name, **changes)
+        ProfileStore(self.settings.tui_config_dir).update(profile.name, **changes)
 
     async def aclose(self) -> None:
         if self.http is not None:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from textual.command import CommandPalette
+from textual.widgets import Select
 
 from tm_tui.api.errors import ServerError
 from tm_tui.app import TmApp
+from tm_tui.config import ProfileStore
 from tm_tui.screens import sections
 from tm_tui.screens.help import HelpScreen
 from tm_tui.screens.sections import SECTIONS, Section, SectionCommands, default_section
 from tm_tui.screens.status import StatusScreen
+from tm_tui.session import SessionChange
 from tm_tui.state import ContextChanged, LoginState
 from tm_tui.store.cache import Cache
 from tm_tui.widgets.context_bar import ContextBar
@@ -39,16 +43,48 @@ async def test_opens_on_the_default_section_with_the_context(emulator_env, make_
             assert part in bar
 
 
-async def test_the_context_bar_follows_context_changed(emulator_env, make_app):
+async def test_a_choice_on_a_screen_is_written_off_the_ui_thread_and_announced_once(
+    emulator_env, make_app, monkeypatch
+):
+    writers: list[threading.Thread] = []
+    update = ProfileStore.update
+
+    def recording_update(self, *args, **kwargs):
+        writers.append(threading.current_thread())
+        return update(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProfileStore, "update", recording_update)
+    announced: list[ContextChanged] = []
+
+    def hook(message):
+        if isinstance(message, ContextChanged):
+            announced.append(message)
+
     app = make_app(model="openai/gpt-oss-120b")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         await settle(pilot)
         assert "model openai/gpt-oss-120b" in str(app.screen.query_one(ContextBar).render())
-        app.session.set_model("serverless", "deepseek-ai/DeepSeek-R1-0528")
-        app.screen.post_message(ContextChanged())  # bubbles from any screen to the app's one handler
+        announced.clear()
+        app.screen.query_one(
+            "#chat-model", Select
+        ).value = "deepseek-ai/DeepSeek-R1-0528"  # as a user picks it
         await settle(pilot)
+        assert len(announced) == 1
+        assert writers and threading.main_thread() not in writers
         assert app.context.model == "deepseek-ai/DeepSeek-R1-0528"
         assert "model deepseek-ai/DeepSeek-R1-0528" in str(app.screen.query_one(ContextBar).render())
+        assert ProfileStore().get("default").model == "deepseek-ai/DeepSeek-R1-0528"
+
+
+async def test_a_failed_change_keeps_the_session_and_says_why(emulator_env, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        generation = app.session.generation
+        app.request_session_change(SessionChange(profile="missing"))
+        await settle(pilot)
+        assert app.session.profile_name == "default" and app.session.generation == generation
+        assert any("no profile named" in message for _, message, _ in notifications(app))
 
 
 async def test_every_section_opens_by_its_key(emulator_env, make_app):

@@ -3,8 +3,8 @@ login (start, countdown, cancel, refresh, log out), and the inference API key (p
 of the user's keys from the control plane) — validated against the active surface before it is saved.
 
 Workers do the network and file work and post one message each; the handlers own the widgets.
-After any credential change the session re-reads its settings (`Session.reload`), which bumps its
-generation: every section, this one included, reloads through `session_changed`.
+After any credential change the app re-reads the settings (`change_session(SessionChange(save=…))`),
+which bumps the session's generation: every section, this one included, reloads through `session_changed`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sys
 import webbrowser
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -28,6 +29,7 @@ from textual.widgets import DataTable, Input, Static
 
 from tm_tui.config.secrets import mask
 from tm_tui.screens.sections import SectionScreen
+from tm_tui.session import SessionChange
 from tm_tui.state import AppContext, ContextChanged, LoginState
 from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.error_panel import ErrorPanel, sanitize
@@ -378,9 +380,8 @@ class AccountScreen(SectionScreen):
             opened = await asyncio.to_thread(self.open_browser, login.auth_url)
             self.post_message(self.LoginStarted(login.auth_url, self.login_max_wait_s, opened))
             tokens = await poll_login(login, max_wait_s=self.login_max_wait_s)
-            path = await asyncio.to_thread(save_login, settings, tokens)
-            await session.reload()
-            await session.check_login()
+            change = SessionChange(save=partial(save_login, settings, tokens), check_login=True)
+            path = await self.app.change_session(change)
         except LoginError as error:
             error.hint = error.hint or LOGIN_AGAIN
             self.post_message(self.LoginOutcome(error=error))
@@ -390,7 +391,6 @@ class AccountScreen(SectionScreen):
             return
         who = f" as {session.display_name}" if session.display_name else ""
         self.post_message(self.LoginOutcome(f"Logged in{who}; the tokens were {saved_where(path)}."))
-        self.post_message(ContextChanged())
 
     def open_browser(self, url: str) -> bool:
         """Open the login page where a graphical browser exists; never in headless runs (tests)."""
@@ -444,14 +444,12 @@ class AccountScreen(SectionScreen):
                 refresh.reveal(),
                 timeout=settings.timeout.value,
             )
-            path = await asyncio.to_thread(save_login, settings, tokens)
-            await session.reload()
-            await session.check_login()
+            change = SessionChange(save=partial(save_login, settings, tokens), check_login=True)
+            path = await self.app.change_session(change)
         except (TmError, ConfigFileError) as error:
             self.post_message(self.LoginOutcome(error=error))
             return
         self.post_message(self.LoginOutcome(f"Token refreshed; the new tokens were {saved_where(path)}."))
-        self.post_message(ContextChanged())
 
     def action_logout(self) -> None:
         question = (
@@ -469,9 +467,8 @@ class AccountScreen(SectionScreen):
         from tm_tui.config import ConfigFileError, logout
 
         try:
-            changed = await asyncio.to_thread(logout, session.settings)
-            await session.reload()
-            await session.check_login()
+            change = SessionChange(save=partial(logout, session.settings), check_login=True)
+            changed = await self.app.change_session(change) or []
         except ConfigFileError as error:
             self.post_message(self.LoginOutcome(error=error))
             return
@@ -480,7 +477,6 @@ class AccountScreen(SectionScreen):
         if token.value:  # an env var or a flag still provides one
             text += f" A token from {token.label} still applies: unset it to log out completely."
         self.post_message(self.LoginOutcome(text))
-        self.post_message(ContextChanged())
 
     # -- inference API key ---------------------------------------------------------------------------
     def action_set_key(self) -> None:
@@ -533,14 +529,13 @@ class AccountScreen(SectionScreen):
             self.post_message(self.KeyChecked(error=error))
             return
         try:
-            path = await asyncio.to_thread(save_inference_key, session.settings, key)
-            await session.reload()
+            change = SessionChange(save=partial(save_inference_key, session.settings, key))
+            path = await self.app.change_session(change)
         except ConfigFileError as error:
             self.post_message(self.KeyChecked(error=error))
             return
         where = "serverless" if surface == "serverless" else "on-demand"
         self.post_message(self.KeyChecked(f"✓ {mask(key)} works on {where}; {saved_where(path)}."))
-        self.post_message(ContextChanged())
 
     def on_account_screen_key_checked(self, message: KeyChecked) -> None:
         if message.error is None:

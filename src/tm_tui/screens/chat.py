@@ -30,7 +30,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Select, Static
 
 from tm_tui.screens.sections import SECTIONS, SectionScreen
-from tm_tui.state import ContextChanged
+from tm_tui.session import SessionChange
 from tm_tui.surface import Surface
 from tm_tui.widgets.metrics_bar import ConversationBar
 from tm_tui.widgets.prompt_messages import PromptRecall, PromptSubmitted
@@ -285,21 +285,22 @@ class ChatScreen(SectionScreen):
         session = self.app.session
         if session is None or not isinstance(event.value, str) or event.value == session.surface:
             return
-        session.set_surface(event.value)
-        self.post_message(ContextChanged())
+        self.app.request_session_change(SessionChange(surface=event.value))
         self.load_models(session, event.value)
 
     @on(Select.Changed, "#chat-model")
     def _model_chosen(self, event: Select.Changed) -> None:
         session = self.app.session
+        # The surface shown beside it: a change of surface may still be on its way to the session.
+        surface = self.query_one("#chat-surface", Select).value
         if (
             session is None
             or not isinstance(event.value, str)
-            or event.value == session.model(session.surface)
+            or not isinstance(surface, str)
+            or event.value == session.model(surface)
         ):
             return
-        session.set_model(session.surface, event.value)
-        self.post_message(ContextChanged())
+        self.app.request_session_change(SessionChange(surface=surface, model=event.value))
 
     @on(Select.Changed, "#chat-mode")
     def _mode_chosen(self, event: Select.Changed) -> None:
@@ -652,10 +653,9 @@ class ChatScreen(SectionScreen):
         conversation_surface = self.store.load_conversation(conversation_id).surface
         if session is not None and chat.model:
             surface = conversation_surface if conversation_surface in Surface else session.surface
-            session.set_surface(surface)
-            session.set_model(surface, chat.model)
-            self.query_one("#chat-surface", Select).value = surface
-            self.post_message(ContextChanged())
+            self.app.request_session_change(SessionChange(surface=surface, model=chat.model))
+            with self.prevent(Select.Changed):  # the request above covers the surface
+                self.query_one("#chat-surface", Select).value = surface
             self.load_models(session, surface)
         await self.render_conversation()
 

@@ -12,7 +12,7 @@ A served gateway model name can also be typed by hand.
 
 from __future__ import annotations
 
-import asyncio
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, LoadingIndicator, Static, TabbedContent, TabPane
 
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.state import ContextChanged
+from tm_tui.session import SessionChange
 from tm_tui.surface import Surface
 from tm_tui.widgets.deployment_table import (
     DeploymentTable,
@@ -328,16 +328,15 @@ class ModelsScreen(SectionScreen):
     def choose_serverless(self, row: ModelRow) -> None:
         self.store_choice(SERVERLESS, row.id, f"Serverless model: {sanitize(row.id)}.")
 
-    def store_choice(self, surface: Surface, model: str, text: str) -> None:
+    @work(group="models-store")  # not exclusive: every choice is stored, in order
+    async def store_choice(self, surface: Surface, model: str, text: str) -> None:
         """Make `model` the one of `surface`, and `surface` the active one; `text` says so."""
         from tm_tui.config import ConfigFileError, ProfileError
 
-        session = self.app.session
-        if session is None:
+        if self.app.session is None:
             return
         try:
-            session.set_model(surface, model)
-            session.set_surface(surface)
+            await self.app.change_session(SessionChange(surface=surface, model=model))
         except (ProfileError, ConfigFileError) as error:
             self.post_message(self.Chosen(surface, error=error))
             return
@@ -374,11 +373,14 @@ class ModelsScreen(SectionScreen):
             }
             if not session.settings.on_demand_user_id.value:
                 changes["on_demand_user_id"] = user_id
-            session.update_profile(**changes)
-            await asyncio.to_thread(save_inference_key, session.settings, deployment.api_key)
-            session.set_model(ON_DEMAND, deployment.inference_name)
-            session.set_surface(ON_DEMAND)
-            await session.reload()
+            change = SessionChange(
+                profile_fields=changes,
+                save=partial(save_inference_key, session.settings, deployment.api_key),
+                surface=ON_DEMAND,
+                model=deployment.inference_name,
+                reload=True,
+            )
+            await self.app.change_session(change)
         except (TmError, ProfileError, ConfigFileError) as error:
             self.post_message(self.Chosen(ON_DEMAND, error=error))
             return
@@ -400,7 +402,6 @@ class ModelsScreen(SectionScreen):
             self.show_choice("✗ The choice was not saved.")
             return
         self.show_choice(f"✓ {message.text}")
-        self.post_message(ContextChanged())
 
     def show_choice(self, text: str) -> None:
         self.query_one("#choice-message", Static).update(Text(text, "bold"))

@@ -1,7 +1,7 @@
 """Settings section: profiles (list, create, edit, switch at runtime, delete) and the theme.
 
 Profiles live in tm-tui's config.toml (`ProfileStore`); the demo profile of `--demo` lives in memory
-only and is listed but not editable. Switching rebuilds the session's clients (`switch_profile`), so
+only and is listed but not editable. Switching asks the app to rebuild the session's clients (`SessionChange`), so
 every section reloads through `ContextChanged` — no restart. The right-hand pane shows every resolved
 setting of the active profile and where it came from.
 """
@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.state import ContextChanged
+from tm_tui.session import SessionChange
 from tm_tui.widgets import urls
 from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.error_panel import ErrorPanel, sanitize
@@ -257,14 +257,20 @@ class SettingsScreen(SectionScreen):
         if not name or session is None:
             return
         if name == session.profile_name:
-            self.apply_edit(session, name)  # the active profile: rebuild the clients with it
+            self.apply_edit(name)  # the active profile: rebuild the clients with it
         else:
             self.load_profiles(session)
             self.show_message(f"Saved profile {name}.")
 
     @work(exclusive=True, group="settings-profile")
-    async def apply_edit(self, session: Session, name: str) -> None:
-        await session.reload()
+    async def apply_edit(self, name: str) -> None:
+        from tm_tui.config import ConfigFileError, ProfileError
+
+        try:
+            await self.app.change_session(SessionChange(reload=True))
+        except (ProfileError, ConfigFileError) as error:
+            self.post_message(self.Switched(name, error))
+            return
         self.post_message(self.Switched(name))
 
     def action_switch_profile(self) -> None:
@@ -276,14 +282,14 @@ class SettingsScreen(SectionScreen):
             self.show_message(f"{name} is already the active profile.")
             return
         self.show_message(f"Switching to {name}…")
-        self.switch_to(session, name)
+        self.switch_to(name)
 
     @work(exclusive=True, group="settings-profile")
-    async def switch_to(self, session: Session, name: str) -> None:
+    async def switch_to(self, name: str) -> None:
         from tm_tui.config import ConfigFileError, ProfileError
 
         try:
-            await session.switch_profile(name)
+            await self.app.change_session(SessionChange(profile=name))
         except (ProfileError, ConfigFileError) as error:
             self.post_message(self.Switched(name, error))
             return
@@ -296,7 +302,6 @@ class SettingsScreen(SectionScreen):
             return
         if session is not None:
             self.app.show_problems(session)
-        self.post_message(ContextChanged())  # the app re-reads the session; every section reloads
         self.show_message(f"Active profile: {message.name}.")
 
     def action_delete_profile(self) -> None:
