@@ -169,7 +169,6 @@ class Session:
 
     def _build_inference(self, surface: Surface) -> tuple[InferenceClient | None, str | None]:
         from tm_tui.api.errors import ConfigError
-        from tm_tui.api.inference import make_inference_client
 
         s = self.settings
         key = s.inference_api_key.value
@@ -178,21 +177,56 @@ class Session:
                 return None, "No on-demand user id: set TENSORMESH_ON_DEMAND_USER_ID, --user-id or a profile."
             if not key:
                 return None, "No inference API key: set one in Account or TENSORMESH_INFERENCE_API_KEY."
-        base = s.serverless_base_url.value if surface == Surface.SERVERLESS else s.on_demand_base_url.value
         try:
-            client = make_inference_client(
-                self.http,  # type: ignore[arg-type]
-                base,
-                key.reveal() if key else None,
+            client = self._inference_client(
                 surface,
+                key.reveal() if key else None,
                 s.on_demand_user_id.value if surface == Surface.ON_DEMAND else None,
-                s.timeout.value,
-                stream_idle_timeout=s.stream_idle_timeout.value,
-                max_retries=s.max_retries.value,
             )
         except ConfigError as error:
             return None, str(error)
         return client, None
+
+    def _inference_client(self, surface: Surface, key: str | None, user_id: str | None) -> InferenceClient:
+        """A client of `surface` at the base URL the settings chose for it."""
+        from tm_tui.api.inference import make_inference_client
+
+        s = self.settings
+        return make_inference_client(
+            self.http,  # type: ignore[arg-type]
+            s.serverless_base_url.value if surface == Surface.SERVERLESS else s.on_demand_base_url.value,
+            key,
+            surface,
+            user_id,
+            s.timeout.value,
+            stream_idle_timeout=s.stream_idle_timeout.value,
+            max_retries=s.max_retries.value,
+        )
+
+    async def on_demand_user_id(self) -> str | None:
+        """The profile's on-demand user id, else the logged-in user's id (what `tm init --sync`
+        stores). Raises the typed API error when the control plane cannot say."""
+        user_id = self.settings.on_demand_user_id.value
+        if user_id or self.control_plane is None:
+            return user_id
+        return (await self.control_plane.profile()).id
+
+    async def probe_inference_key(self, key: str) -> Surface:
+        """Check `key` with a cheap authenticated call (`/v1/models`) on the active surface, before
+        it is saved; returns the surface. Raises the typed API error when the key does not work."""
+        from tm_tui.api.errors import ConfigError
+
+        surface = self.surface
+        user_id = None
+        if surface == Surface.ON_DEMAND:
+            user_id = await self.on_demand_user_id()
+            if not user_id:
+                raise ConfigError(
+                    "On-demand keys are checked with a user id, and none is set.",
+                    hint="Set the on-demand user id in Settings, or log in to the control plane.",
+                )
+        await self._inference_client(surface, key, user_id).models()
+        return surface
 
     def _build_control_plane(self) -> tuple[ControlPlaneClient | None, str | None]:
         from tm_tui.api.control_plane import make_control_plane_client

@@ -152,3 +152,24 @@ async def test_a_choice_is_what_the_settings_show_and_outlives_a_reload(emulator
         assert session.context().model == session.settings.model.value == "deepseek-ai/DeepSeek-R1-0528"
     finally:
         await session.aclose()
+
+
+async def test_a_key_is_probed_where_the_session_sends_requests(emulator_env, monkeypatch):
+    from tm_tui.api.errors import AuthError
+    from tm_tui.surface import Surface
+
+    # The on-demand host comes from the profile's host table, not from the environment.
+    monkeypatch.delenv("TENSORMESH_ON_DEMAND_BASE_URL")
+    hosts = {"lambda": emulator_env.on_demand_base_url}
+    ProfileStore().create(
+        Profile(name="od", surface="on-demand", gateway_provider="lambda", on_demand_hosts=hosts)
+    )
+    session = session_for("od")
+    try:
+        assert session.settings.on_demand_base_url.value == emulator_env.on_demand_base_url
+        key = session.settings.inference_api_key.value.reveal()
+        assert await session.probe_inference_key(key) is Surface.ON_DEMAND
+        with pytest.raises(AuthError):
+            await session.probe_inference_key("tmk_not_a_key_000000000000")
+    finally:
+        await session.aclose()

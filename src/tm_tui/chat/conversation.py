@@ -20,8 +20,9 @@ from typing import Any
 
 from tm_tui.chat.cost import ConversationCost, conversation_cost
 from tm_tui.chat.metrics import TurnMetrics
+from tm_tui.chat.modes import Mode
 from tm_tui.chat.params import Params, validate_params
-from tm_tui.store.history import Conversation, HistoryStore, MessageStatus, Mode, StoredMessage
+from tm_tui.store.history import Conversation, HistoryStore, MessageStatus, StoredMessage
 
 ENDPOINTS: dict[Mode, str] = {
     Mode.CHAT: "/v1/chat/completions",

@@ -15,7 +15,7 @@ import string
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tm_tui.store.history import Mode
+from tm_tui.chat.modes import Mode
 
 MAX_STOP_SEQUENCES = 4
 MIN_THINKING_BUDGET = 1024

@@ -31,8 +31,9 @@ from tm_tui.config.secrets import mask
 from tm_tui.screens.sections import SectionScreen
 from tm_tui.session import SessionChange
 from tm_tui.state import AppContext, ContextChanged, LoginState
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.confirm import ConfirmScreen
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.login_panel import LoginPanel
 from tm_tui.widgets.masked_input import SecretInput
 
@@ -90,45 +91,6 @@ def user_lines(user: User) -> Table:
     for label, value in rows:
         table.add_row(label, Text(sanitize(value) if value else "—"))
     return table
-
-
-async def user_id_for_on_demand(session: Session) -> str | None:
-    """The profile's on-demand user id, else the logged-in user's id (what `tm init --sync` stores)."""
-    user_id = session.settings.on_demand_user_id.value
-    if user_id or session.control_plane is None:
-        return user_id
-    return (await session.control_plane.profile()).id
-
-
-async def probe_inference_key(session: Session, key: str) -> str:
-    """Check `key` with a cheap authenticated call (`/v1/models`) on the active surface; returns the
-    surface. Raises the typed API error when the key does not work."""
-    from tm_tui.api.errors import ConfigError
-    from tm_tui.api.inference import make_inference_client
-
-    settings = session.settings
-    surface = session.surface
-    user_id = None
-    if surface == "on_demand":
-        user_id = await user_id_for_on_demand(session)
-        if not user_id:
-            raise ConfigError(
-                "On-demand keys are checked with a user id, and none is set.",
-                hint="Set the on-demand user id in Settings, or log in to the control plane.",
-            )
-    base = (
-        settings.serverless_base_url.value if surface == "serverless" else settings.on_demand_base_url.value
-    )
-    client = make_inference_client(
-        session.http,  # type: ignore[arg-type]
-        base,
-        key,
-        surface,
-        user_id,
-        settings.timeout.value,
-    )
-    await client.models()
-    return surface
 
 
 def open_in_gui_browser(url: str, env: Mapping[str, str]) -> bool:
@@ -524,7 +486,7 @@ class AccountScreen(SectionScreen):
         from tm_tui.config import ConfigFileError, save_inference_key
 
         try:
-            surface = await probe_inference_key(session, key)
+            surface = await session.probe_inference_key(key)
         except TmError as error:
             self.post_message(self.KeyChecked(error=error))
             return

@@ -306,7 +306,7 @@ class ChatScreen(SectionScreen):
     def _mode_chosen(self, event: Select.Changed) -> None:
         if self.chat is None and self._params is None:
             return  # the select's first announcement: a new chat reads the select itself
-        from tm_tui.store.history import Mode
+        from tm_tui.chat.modes import Mode
 
         mode = Mode(str(event.value))
         if self.chat is not None and mode is not self.chat.mode:
@@ -337,7 +337,7 @@ class ChatScreen(SectionScreen):
 
     def _new_chat(self) -> None:
         from tm_tui.chat.conversation import ChatSession
-        from tm_tui.store.history import Mode
+        from tm_tui.chat.modes import Mode
 
         assert self.store is not None
         session = self.app.session

@@ -21,11 +21,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Select, Static
 
-from tm_tui.store.history import MessageStatus, Mode
+from tm_tui.chat.modes import Mode
+from tm_tui.store.history import MessageStatus
 from tm_tui.surface import Surface
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.chat_message import AssistantMessage
 from tm_tui.widgets.context_bar import ContextBar
-from tm_tui.widgets.error_panel import sanitize
 from tm_tui.widgets.prompt_input import PromptInput
 from tm_tui.widgets.prompt_messages import PromptSubmitted
 

@@ -20,7 +20,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tm_tui.store.history import ConversationSummary, HistoryStore
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 
 PAGE = 200  # conversations listed per search; history is searched, not scrolled through
 

@@ -17,7 +17,8 @@ from textual.message import Message
 
 from tm_tui.chat.conversation import ENDPOINTS
 from tm_tui.chat.metrics import TurnMetrics, metrics_from_stream, status_of
-from tm_tui.store.history import MessageStatus, Mode, StoredMessage
+from tm_tui.chat.modes import Mode
+from tm_tui.store.history import MessageStatus, StoredMessage
 
 if TYPE_CHECKING:
     from textual.worker import Worker

@@ -28,6 +28,7 @@ from textual.widgets import DataTable, Input, Label, LoadingIndicator, Static, T
 from tm_tui.screens.sections import SectionScreen
 from tm_tui.session import SessionChange
 from tm_tui.surface import Surface
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.deployment_table import (
     DeploymentTable,
     gpu_text,
@@ -35,7 +36,7 @@ from tm_tui.widgets.deployment_table import (
     short_enum,
     unusable_reason,
 )
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.model_table import ModelRow, ModelTable, context_text, price_text
 
 if TYPE_CHECKING:
@@ -358,10 +359,9 @@ class ModelsScreen(SectionScreen):
         """Store the host (via the provider), key, user id and model, like `tm init --sync`."""
         from tm_tui.api.errors import ConfigError, TmError
         from tm_tui.config import ConfigFileError, ProfileError, save_inference_key
-        from tm_tui.screens.account import user_id_for_on_demand
 
         try:
-            user_id = await user_id_for_on_demand(session)
+            user_id = await session.on_demand_user_id()
             if not user_id:
                 raise ConfigError(
                     "No on-demand user id is known.",

@@ -20,11 +20,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from tm_tui import text_safety
 from tm_tui.screens.sections import SectionScreen
 from tm_tui.session import SessionChange
-from tm_tui.widgets import urls
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.confirm import ConfirmScreen
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.profile_form import TEXT_FIELDS, ProfileForm, Values
 
 if TYPE_CHECKING:
@@ -55,12 +56,12 @@ def profile_details(profile: Profile) -> Table:
         elif value is None:
             shown = Text("not set", "dim italic")
         elif field.endswith("_url"):
-            shown = Text(urls.display_url(value))
+            shown = Text(text_safety.display_url(value))
         else:
             shown = Text(sanitize(str(value)))
         table.add_row(label, shown)
     for provider, url in sorted(profile.on_demand_hosts.items()):
-        table.add_row(f"Host for {provider}", Text(urls.display_url(url)))
+        table.add_row(f"Host for {provider}", Text(text_safety.display_url(url)))
     return table
 
 
@@ -70,7 +71,7 @@ def resolved_table(session: Session) -> Table:
     table.add_column("Value", overflow="fold")
     table.add_column("From", style="dim", overflow="fold")
     for row in session.settings.describe():
-        value = urls.display_url(row.value) if row.name.endswith("URL") else sanitize(row.value)
+        value = text_safety.display_url(row.value) if row.name.endswith("URL") else sanitize(row.value)
         table.add_row(row.name, Text(value), Text(sanitize(row.source)))
     return table
 

@@ -20,11 +20,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from tm_tui import text_safety
 from tm_tui.screens.sections import SectionScreen
 from tm_tui.state import ContextChanged
 from tm_tui.surface import Surface
-from tm_tui.widgets import urls
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.text_safety import sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 
 if TYPE_CHECKING:
     from tm_tui.session import Session
@@ -119,7 +120,7 @@ class StatusRow(Vertical):
         status = self.status
         if status is None:
             return text.append("\nwaiting for settings…", "italic")
-        text.append(urls.display_url(status.url), "underline").append("\n")
+        text.append(text_safety.display_url(status.url), "underline").append("\n")
         if status.error is not None:
             return text.append("✗ failed", "bold")
         if status.health is not None:
