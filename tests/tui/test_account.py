@@ -19,12 +19,13 @@ from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.login_panel import LoginPanel
 
-from .conftest import SIZE, settle
-from .flows import (
+from .helpers import (
     FROZEN_NOW,
+    SIZE,
     frozen_emulator,
     open_section,
     plain,
+    settle,
     shown_lines,
     snapshot_of,
     wait_until,

@@ -21,7 +21,7 @@ from tm_tui.state import ContextChanged, LoginState
 from tm_tui.store.cache import Cache
 from tm_tui.widgets.context_bar import ContextBar
 
-from .conftest import SIZE, notifications, open_section, settle
+from .helpers import SIZE, notifications, open_section, plain, settle, wait_until
 
 
 async def test_opens_on_the_default_section_with_the_context(emulator_env, make_app):
@@ -38,8 +38,14 @@ async def test_opens_on_the_default_section_with_the_context(emulator_env, make_
         )
         assert context.display_name == "Ada L."
         bar = str(app.screen.query_one(ContextBar).render())
-        model = f"model {context.model}" if context.model else "model none"  # a section may pick one
-        for part in ("profile default (Ada L.)", "surface serverless", model, "control plane logged in"):
+        # No model was chosen: Chat takes the first one the emulator serves.
+        first_model = "model MiniMaxAI/MiniMax-M2.5"
+        for part in (
+            "profile default (Ada L.)",
+            "surface serverless",
+            first_model,
+            "control plane logged in",
+        ):
             assert part in bar
 
 
@@ -264,8 +270,6 @@ async def test_the_footer_fits_at_120_columns(emulator_env, make_app, section_id
 
 async def test_help_lists_the_screen_then_the_app_then_the_focused_widget(emulator_env, make_app):
 
-    from .flows import plain
-
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_section(pilot, "models")
@@ -341,8 +345,6 @@ async def test_main_actions_are_palette_commands_on_every_screen(emulator_env, m
 async def test_log_in_from_the_palette_of_another_section(emulator_env, make_app):
     from tm_tui.screens.account import AccountScreen
     from tm_tui.widgets.login_panel import LoginPanel
-
-    from .flows import wait_until
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
