@@ -87,6 +87,8 @@ class PreparedChange[T]:
 
 
 class Session:
+    http: httpx.AsyncClient  # shared by every client; replaced (and the old one closed) on a rebuild
+
     def __init__(
         self,
         settings: ResolvedSettings,
@@ -100,7 +102,6 @@ class Session:
         # Kept so a demo run can switch to a stored profile and back again.
         self._demo_profile = settings.profile if settings.profile.ephemeral else None
         self.generation = 0
-        self.http: httpx.AsyncClient | None = None
         self._install(settings)
 
     # -- what the UI reads -------------------------------------------------------------------------
@@ -150,7 +151,7 @@ class Session:
         from tm_tui.api.errors import ConfigError
         from tm_tui.api.transport import make_http_client
 
-        previous = self.http
+        previous: httpx.AsyncClient | None = getattr(self, "http", None)  # None on the first install
         self.settings = settings
         self.problems: list[str] = [str(problem) for problem in settings.problems]
         try:
@@ -193,7 +194,7 @@ class Session:
 
         s = self.settings
         return make_inference_client(
-            self.http,  # type: ignore[arg-type]
+            self.http,
             s.serverless_base_url.value if surface == Surface.SERVERLESS else s.on_demand_base_url.value,
             key,
             surface,
@@ -236,7 +237,7 @@ class Session:
         if not token:
             return None, "Not logged in to the control plane: log in from Account or with `tm auth login`."
         client = make_control_plane_client(
-            self.http,  # type: ignore[arg-type]
+            self.http,
             s.control_plane_base_url.value,
             token.reveal(),
             s.timeout.value,
@@ -262,7 +263,7 @@ class Session:
             return None
         try:
             tokens = await refresh_tokens(
-                self.http,  # type: ignore[arg-type]
+                self.http,
                 self.settings.control_plane_base_url.value,
                 self._refresh_token.reveal(),
                 timeout=self.settings.timeout.value,
@@ -310,7 +311,7 @@ class Session:
         from tm_tui.api.transport import Transport
 
         transport = Transport(
-            self.http,  # type: ignore[arg-type]
+            self.http,
             self.settings.control_plane_base_url.value,
             timeout=self.settings.timeout.value,
         )
@@ -353,10 +354,8 @@ class Session:
             # A choice made in the app outranks the launch flags from now on (a reload keeps it).
             flags = replace(flags, surface=None, model=None)
         changed = bool(choices or change.profile_fields or change.save or change.reload)
-        settings = self._resolve(flags) if changed else None
-        return PreparedChange(
-            flags, settings, rebuild=change.reload or change.save is not None, result=result
-        )
+        fresh = self._resolve(flags) if changed else None
+        return PreparedChange(flags, fresh, rebuild=change.reload or change.save is not None, result=result)
 
     def _switch_settings(self, name: str) -> tuple[LaunchOptions, ResolvedSettings]:
         from tm_tui.config import ProfileStore, resolve_settings
@@ -404,5 +403,4 @@ class Session:
         ProfileStore(self.settings.tui_config_dir).update(profile.name, **changes)
 
     async def aclose(self) -> None:
-        if self.http is not None:
-            await self.http.aclose()
+        await self.http.aclose()

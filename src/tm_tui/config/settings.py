@@ -394,7 +394,8 @@ class _Layers:
         self.credentials_origin = str(credentials_path(config_dir))
         self.stored: dict[str, Any] = {}
         if not profile.ephemeral:
-            all_stored = _load_or_problem(picker, lambda: load_credentials(config_dir), {})
+            no_credentials: dict[str, dict[str, Any]] = {}
+            all_stored = _load_or_problem(picker, lambda: load_credentials(config_dir), no_credentials)
             self.stored = all_stored.get(profile.name, {})
         shares_tm = profile.uses_tm_cli_files and not self.hermetic
         self.tm_config = TmCliConfig(path=self.tm_config_path)

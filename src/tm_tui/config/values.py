@@ -52,7 +52,7 @@ def parse_positive_float(raw: object) -> float:
     if isinstance(raw, bool):
         raise ValueError("expected a number > 0, got boolean")
     try:
-        value = float(raw.strip() if isinstance(raw, str) else raw)  # type: ignore[arg-type]
+        value = float(raw.strip() if isinstance(raw, str) else raw)  # type: ignore[arg-type]  # float() refuses the rest: caught below
     except (TypeError, ValueError):
         raise ValueError(f"expected a number > 0, got {_type_name(raw)}") from None
     if not value > 0 or value == float("inf"):
@@ -64,7 +64,7 @@ def parse_non_negative_int(raw: object) -> int:
     if isinstance(raw, bool | float):
         raise ValueError(f"expected an integer >= 0, got {_type_name(raw)}")
     try:
-        value = int(raw.strip(), 10) if isinstance(raw, str) else int(raw)  # type: ignore[call-overload]
+        value = int(raw.strip(), 10) if isinstance(raw, str) else int(raw)  # type: ignore[call-overload]  # int() refuses the rest: caught below
     except (TypeError, ValueError):
         raise ValueError(f"expected an integer >= 0, got {_type_name(raw)}") from None
     if value < 0:

@@ -248,8 +248,11 @@ class AccountScreen(SectionScreen):
     async def load_user(self, session: Session) -> None:
         from tm_tui.api.errors import TmError
 
+        client = session.control_plane
+        if client is None:  # checked by the caller; nothing to ask
+            return
         try:
-            user = await session.control_plane.profile()  # type: ignore[union-attr]
+            user = await client.profile()
         except TmError as error:
             self.post_message(self.UserLoaded(None, error))
         else:
@@ -260,8 +263,11 @@ class AccountScreen(SectionScreen):
     async def load_keys(self, session: Session) -> None:
         from tm_tui.api.errors import TmError
 
+        client = session.control_plane
+        if client is None:  # checked by the caller; nothing to ask
+            return
         try:
-            keys = await session.control_plane.list_api_keys(include_deleted=True)  # type: ignore[union-attr]
+            keys = await client.list_api_keys(include_deleted=True)
         except TmError as error:
             self.post_message(self.KeysLoaded(None, error))
         else:
@@ -335,7 +341,7 @@ class AccountScreen(SectionScreen):
         settings = session.settings
         try:
             login = await start_login(
-                session.http,  # type: ignore[arg-type]
+                session.http,
                 settings.control_plane_base_url.value,
                 timeout=settings.timeout.value,
             )
@@ -401,7 +407,7 @@ class AccountScreen(SectionScreen):
         settings = session.settings
         try:
             tokens = await refresh_tokens(
-                session.http,  # type: ignore[arg-type]
+                session.http,
                 settings.control_plane_base_url.value,
                 refresh.reveal(),
                 timeout=settings.timeout.value,

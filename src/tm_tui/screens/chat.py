@@ -27,6 +27,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Select, Static
 
 from tm_tui.screens.sections import SECTIONS, SectionScreen
@@ -181,7 +182,7 @@ class ChatScreen(SectionScreen):
     async def _mount_toolbar(self) -> None:
         """The toolbar's dropdowns, in place of their stand-ins: three `Select`s (each with its option
         list) are a good part of a first frame's cost, and nothing needs them before the session."""
-        selects = [
+        selects: list[Widget] = [
             Select(
                 [(label, mode) for mode, label in MODE_LABELS.items()],
                 value="chat", allow_blank=False, id="chat-mode", compact=True,
@@ -616,7 +617,7 @@ class ChatScreen(SectionScreen):
         widget = self._focused_message()
         if widget is None:
             return
-        text = widget.text if isinstance(widget, UserMessage) else widget.content  # type: ignore[attr-defined]
+        text = widget.text if isinstance(widget, UserMessage) else widget.content  # type: ignore[attr-defined]  # the other kind, AssistantMessage, has it
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {len(text)} characters to the clipboard (OSC 52).")
 

@@ -93,7 +93,7 @@ class CompareScreen(Screen[None]):
         Binding("escape", "stop_or_close", "Stop / close", id="compare.stop"),
     ]
 
-    app: TmApp  # type: ignore[assignment]
+    app: TmApp
 
     def __init__(
         self,

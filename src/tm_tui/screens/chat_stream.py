@@ -51,7 +51,7 @@ def request_spec(client: InferenceClient, mode: Mode, body: dict[str, Any]) -> R
     return RequestSpec(
         surface=client.surface,
         base_url=client.transport.base_url,
-        route=ENDPOINTS[mode],  # type: ignore[arg-type]
+        route=ENDPOINTS[mode],
         body=body,
         api_key=client.transport.token,
         user_id=client.user_id,

@@ -346,6 +346,8 @@ class HistoryStore:
                     json.dumps(params or {}),
                 ),
             )
+            if cursor.lastrowid is None:  # set by every INSERT: never, but the type allows it
+                raise HistoryError("the conversation was not stored")
             return cursor.lastrowid
 
     def update_conversation(self, conversation_id: int, **fields: Any) -> None:

@@ -9,12 +9,16 @@ first frame, and every extra widget there costs start-up time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.widget import Widget
 
 from tm_tui.state import AppContext, LoginState
 from tm_tui.surface import Surface
+
+if TYPE_CHECKING:
+    from tm_tui.app import TmApp
 
 LOGIN_STYLES = {
     LoginState.LOGGED_IN: "$success",
@@ -58,9 +62,11 @@ def middle_ellipsis(text: str, width: int) -> str:
 def render_context(context: AppContext, width: int | None = None) -> Content:
     """The bar in at most `width` cells: labels shrink first, then the model name loses its middle,
     then the profile name; the login state always shows in full."""
+    if width is None:
+        return _assemble(context, LAYOUTS[0], context.model, context.profile)
     for layout in LAYOUTS:
         content = _assemble(context, layout, context.model, context.profile)
-        if width is None or content.cell_length <= width:
+        if content.cell_length <= width:
             return content
     excess = content.cell_length - width
     model = context.model or ""
@@ -105,8 +111,13 @@ def _assemble(context: AppContext, layout: _Layout, model: str | None, profile: 
 class ContextBar(Widget):
     """Renders for its own width, so a resize picks the layout that fits."""
 
+    app: TmApp  # narrows Widget.app
+
     def on_mount(self) -> None:
-        self.watch(self.app, "context", lambda _context: self.refresh())
+        self.watch(self.app, "context", self._context_changed)
+
+    def _context_changed(self) -> None:
+        self.refresh()
 
     def render(self) -> Content:
         return render_context(self.app.context, self.size.width)
