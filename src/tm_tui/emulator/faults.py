@@ -50,11 +50,12 @@ SURFACES = ("serverless", "on_demand", "control_plane", "*")
 SCOPE_KEY = "tm_emulator.faults"
 DEFAULT_OVERSIZE_BYTES = 5 * 1024 * 1024
 
-# Text a client must never interpret: Rich/Textual markup, CSI colour, OSC 8 hyperlink, OSC 52 clipboard.
+# Text a client must never interpret: Rich/Textual markup (style, link, click action), CSI colour, OSC 8
+# hyperlink, OSC 52 clipboard, OSC 0 title, a bidi override and zero-width characters.
 HOSTILE_TEXT = (
-    " [bold red]ALERT[/bold red] [link=https://evil.example/]click me[/link]"
+    " [bold red]ALERT[/bold red] [link=https://evil.example/]click me[/link] [@click=app.quit]quit[/]"
     " \x1b[31mred\x1b[0m \x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\"
-    " \x1b]52;c;cGF3bmVk\x07 "
+    " \x1b]52;c;cGF3bmVk\x07 \x1b]0;pwned\x07 \u202eexe.txt\u202c zero\u200bwidth\ufeff "
 )
 # A noncharacter stands in for the invalid bytes until the JSON is encoded (json cannot emit them).
 _BAD_UTF8_MARK = "\uffff"

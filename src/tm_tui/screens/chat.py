@@ -33,6 +33,7 @@ from textual.widgets import Button, Select, Static
 from tm_tui.screens.sections import SECTIONS, SectionScreen
 from tm_tui.session import SessionChange
 from tm_tui.surface import Surface
+from tm_tui.text_safety import inert
 from tm_tui.widgets.metrics_bar import ConversationBar
 from tm_tui.widgets.prompt_messages import PromptRecall, PromptSubmitted
 
@@ -275,7 +276,7 @@ class ChatScreen(SectionScreen):
             names.insert(0, current)  # a model typed elsewhere stays selectable
         select = self.query_one("#chat-model", Select)
         with self.prevent(Select.Changed):
-            select.set_options((name, name) for name in names)
+            select.set_options((inert(name), name) for name in names)
             if current:
                 select.value = current
         if not current and names:

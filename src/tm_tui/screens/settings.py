@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Static
 from tm_tui import text_safety
 from tm_tui.screens.sections import SectionScreen
 from tm_tui.session import SessionChange
-from tm_tui.text_safety import sanitize
+from tm_tui.text_safety import inert, sanitize
 from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.profile_form import TEXT_FIELDS, ProfileForm, Values
@@ -204,7 +204,7 @@ class SettingsScreen(SectionScreen):
         box = self.query_one("#details-box")
         box.display = profile is not None
         if profile is not None:
-            box.border_title = f"Stored values of {sanitize(profile.name)}"
+            box.border_title = inert(f"Stored values of {profile.name}")
             self.query_one("#profile-details", Static).update(profile_details(profile))
 
     def show_message(self, text: str) -> None:
