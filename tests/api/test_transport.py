@@ -429,3 +429,44 @@ async def test_stream_connect_failure_and_read_timeout(router, http):
     with pytest.raises(errors.Timeout):
         async with transport.stream("POST", "/idle"):
             raise httpx.ReadTimeout("idle")
+
+
+# --- body size cap -----------------------------------------------------------------------------------
+
+
+async def test_a_50_mb_reply_is_refused_without_reading_it_whole(router, transport):
+    from tm_tui.api.transport import MAX_BODY_BYTES
+
+    read = []
+
+    async def body():  # no Content-Length: the cap must hold while reading
+        for _ in range(50):
+            read.append(1)
+            yield b"x" * (1024 * 1024)
+
+    router.get(f"{CP}/v1/big").respond(200, stream=_Chunks(body()))
+    with pytest.raises(errors.ProtocolError, match="larger than 16 MB"):
+        await transport.request("GET", "/v1/big")
+    assert len(read) <= MAX_BODY_BYTES // (1024 * 1024) + 1
+
+
+async def test_a_declared_oversize_reply_is_refused_before_its_body(router, transport):
+    router.get(f"{CP}/v1/big").respond(200, headers={"content-length": str(50 * 1024 * 1024)}, content=b"{}")
+    with pytest.raises(errors.ProtocolError, match="larger than"):
+        await transport.request("GET", "/v1/big")
+
+
+async def test_a_reply_under_the_cap_still_decodes_gzip(router, transport):
+    import gzip
+
+    router.get(f"{CP}/v1/z").respond(200, headers={"content-encoding": "gzip"}, content=gzip.compress(b'{"a": 1}'))
+    assert (await transport.request("GET", "/v1/z")).data == {"a": 1}
+
+
+class _Chunks(httpx.AsyncByteStream):
+    def __init__(self, chunks) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self):
+        async for chunk in self.chunks:
+            yield chunk

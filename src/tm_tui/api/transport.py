@@ -49,6 +49,8 @@ DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_STREAM_IDLE_TIMEOUT_S = 300.0
 MAX_RETRY_DELAY_S = 8.0
 MAX_MESSAGE_CHARS = 200
+# Largest non-streamed reply read (model lists and pages are a few hundred kB at most).
+MAX_BODY_BYTES = 16 * 1024 * 1024
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -303,6 +305,36 @@ class Reply:
         self.field("empty", dict)
 
 
+async def _read_capped(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """Send and read the whole reply, refusing one larger than MAX_BODY_BYTES: a runaway or hostile
+    server cannot fill the memory, and the refusal comes after reading at most the cap."""
+    response = await http.send(request, stream=True)
+    try:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise _too_large(response)
+        body = bytearray()
+        async for chunk in response.aiter_raw():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise _too_large(response)
+    finally:
+        await response.aclose()
+    # The raw bytes become a fresh response, so httpx decodes any content-encoding exactly once.
+    return httpx.Response(
+        response.status_code,
+        headers=[(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-length"],
+        content=bytes(body),
+        request=request,
+        extensions=response.extensions,
+    )
+
+
+def _too_large(response: httpx.Response) -> ProtocolError:
+    limit = MAX_BODY_BYTES // (1024 * 1024)
+    return protocol_error(f"the reply is larger than {limit} MB", request_id_of(response))
+
+
 class Transport:
     """One API surface: base URL, credential, extra headers, timeouts and retry policy."""
 
@@ -369,7 +401,7 @@ class Transport:
             attempt += 1
             started = time.perf_counter()
             try:
-                response = await self.http.request(
+                request = self.http.build_request(
                     method,
                     self.url(path),
                     params=_query_params(params),
@@ -377,6 +409,7 @@ class Transport:
                     headers=self._headers(headers),
                     timeout=self.timeout,
                 )
+                response = await _read_capped(self.http, request)
             except httpx.TransportError as exc:
                 log.debug("%s %s attempt %d failed: %s", method, path, attempt, type(exc).__name__)
                 if attempt > retries or not _is_retryable_network_error(exc):
