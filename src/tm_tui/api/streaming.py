@@ -35,7 +35,7 @@ from tm_tui.api.models.stream import (
     output_text,
 )
 from tm_tui.api.reasoning import LeadingThinkFilter
-from tm_tui.api.sse import aiter_sse
+from tm_tui.api.sse import EventTooLarge, aiter_sse
 from tm_tui.api.stream_events import (
     ReasoningDelta,
     StreamEvent,
@@ -275,6 +275,8 @@ class _InferenceStream:
                 "stream idle timeout: the server sent nothing for too long",
                 hint="The server went quiet; retry, or raise the stream idle timeout.",
             ) from exc
+        except EventTooLarge as exc:
+            raise _failure(str(exc), hint="The server sent an unexpected reply.") from exc
         except (httpx.RequestError, NetworkError) as exc:
             if self._stop_requested:
                 return _STOPPED
