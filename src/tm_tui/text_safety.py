@@ -23,7 +23,9 @@ from rich.text import Text
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Bidi embeddings/overrides/isolates and marks, line/paragraph separators, invisible zero-width
 # characters. ZWJ/ZWNJ (U+200C/D) stay: emoji sequences and several scripts need them.
-_INVISIBLE = re.compile(r"[\u061c\u180e\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_INVISIBLE = re.compile(
+    r"[\u061c\u180e\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 # Longest single-line label (a select option, a title): beyond it the text is cut with an ellipsis,
 # so one huge server string cannot swamp a toolbar.
 LABEL_MAX = 200

@@ -459,7 +459,9 @@ async def test_a_declared_oversize_reply_is_refused_before_its_body(router, tran
 async def test_a_reply_under_the_cap_still_decodes_gzip(router, transport):
     import gzip
 
-    router.get(f"{CP}/v1/z").respond(200, headers={"content-encoding": "gzip"}, content=gzip.compress(b'{"a": 1}'))
+    router.get(f"{CP}/v1/z").respond(
+        200, headers={"content-encoding": "gzip"}, content=gzip.compress(b'{"a": 1}')
+    )
     assert (await transport.request("GET", "/v1/z")).data == {"a": 1}
 
 

@@ -15,7 +15,7 @@ from tm_tui.app import TmApp
 
 from .chat_helpers import PLAIN_MODEL
 from .helpers import SIZE, notifications, settle, write_profiles
-from .reliability import FAULTS, PROBES, TIMEOUT_S, Fault, Probe, client_faults, until
+from .reliability import FAULTS, GROUPS, PROBES, TIMEOUT_S, Fault, Probe, client_faults, until
 
 DOC = Path(__file__).parents[1] / "RELIABILITY.md"
 
@@ -25,7 +25,9 @@ def tight_limits(emulator_env, isolated_dirs, monkeypatch):
     """No retries, short timeouts: a failing server is given up on in about TIMEOUT_S."""
     monkeypatch.setenv("TENSORMESH_TIMEOUT_SECONDS", str(TIMEOUT_S))
     monkeypatch.setenv("TENSORMESH_MAX_RETRIES", "0")
-    write_profiles(isolated_dirs["TM_TUI_CONFIG_DIR"], f"[profiles.default]\nstream_idle_timeout_s = {TIMEOUT_S}\n")
+    write_profiles(
+        isolated_dirs["TM_TUI_CONFIG_DIR"], f"[profiles.default]\nstream_idle_timeout_s = {TIMEOUT_S}\n"
+    )
     emulator_env.state.auto_approve_login_after_s = 0.0
     return emulator_env
 
@@ -34,9 +36,12 @@ def unexpected(app: TmApp) -> list:
     return [n for n in notifications(app) if n[0] == "Unexpected error"]
 
 
+@pytest.mark.parametrize("group", GROUPS)
 @pytest.mark.parametrize("probe", PROBES, ids=[p.id for p in PROBES])
-async def test_every_fault_is_survived_said_in_place_and_recovered(tight_limits, make_app, monkeypatch, probe):
-    """One app per section walks every fault in turn (an app per pair would cost a start-up each);
+async def test_every_fault_is_survived_said_in_place_and_recovered(
+    tight_limits, make_app, monkeypatch, probe, group
+):
+    """One app per section and group walks the group's faults in turn (an app per pair would cost a start-up each);
     a failing pair is reported by name and the walk goes on, so one run shows the whole row."""
     emulator = tight_limits
     failures: list[str] = []
@@ -47,7 +52,7 @@ async def test_every_fault_is_survived_said_in_place_and_recovered(tight_limits,
             await probe.open(pilot)
             await probe.load(pilot)
             await until(pilot, probe.kept, f"{probe.id}: the first load")
-            for fault in (f for f in FAULTS if f.applies(probe)):
+            for fault in (f for f in FAULTS if f.applies(probe) and f.group == group):
                 try:
                     await one_fault(pilot, emulator, client, probe, fault)
                 except AssertionError as error:

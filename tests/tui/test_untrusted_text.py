@@ -32,7 +32,9 @@ HOSTILE_WORDS = ("ALERT", "click me", "quit", "evil", "pwned", "exe.txt")
 
 @pytest.fixture
 def hostile_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningEmulator]:
-    hostile = catalog.ServerlessModel(HOSTILE_ID, "Evil [i]model[/i]", 8_192, False, False, "0.1", "0.2", None)
+    hostile = catalog.ServerlessModel(
+        HOSTILE_ID, "Evil [i]model[/i]", 8_192, False, False, "0.1", "0.2", None
+    )
     models = (hostile, *catalog.SERVERLESS_MODELS)
     for module in (inference_app, seed):
         monkeypatch.setattr(module, "SERVERLESS_MODELS", models)

@@ -75,7 +75,9 @@ class SSEDecoder:
             self._pending.append(text)
             self._pending_chars += len(text)
             if self._pending_chars + len(self._partial_line) > MAX_LINE_CHARS:
-                raise EventTooLarge(f"a stream line longer than {MAX_LINE_CHARS // (1024 * 1024)} M characters")
+                raise EventTooLarge(
+                    f"a stream line longer than {MAX_LINE_CHARS // (1024 * 1024)} M characters"
+                )
             return []
         self._join_pending()
         buffer = self._partial_line + text

@@ -145,7 +145,18 @@ _EFFECTS = _FLOAT_EFFECTS + _INT_EFFECTS
 # Effects that may be written bare (`malformed`) and the value they then take.
 _BARE_DEFAULTS = {
     **dict.fromkeys(
-        ("reset", "error", "truncate", "malformed", "bad_utf8", "markup", "stall", "wrong_types", "missing_keys"), 0
+        (
+            "reset",
+            "error",
+            "truncate",
+            "malformed",
+            "bad_utf8",
+            "markup",
+            "stall",
+            "wrong_types",
+            "missing_keys",
+        ),
+        0,
     ),
     "oversize": DEFAULT_OVERSIZE_BYTES,
 }
@@ -396,7 +407,16 @@ class _FaultySend:
             await self._send_rewritten(b"".join(self.chunks))
 
     def _rewrites_body(self) -> bool:
-        effects = ("reset", "truncate", "malformed", "oversize", "bad_utf8", "markup", "wrong_types", "missing_keys")
+        effects = (
+            "reset",
+            "truncate",
+            "malformed",
+            "oversize",
+            "bad_utf8",
+            "markup",
+            "wrong_types",
+            "missing_keys",
+        )
         return any(self.ctx.first(e) is not None for e in effects)
 
     async def _send_rewritten(self, body: bytes) -> None:

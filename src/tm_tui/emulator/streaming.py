@@ -58,7 +58,9 @@ async def write_sse(events: AsyncIterable[SSEEvent], ctx: FaultContext) -> Async
     poisons = {e: ctx.first(e) for e in ("malformed", "oversize", "bad_utf8", "markup")}
     async for event in events:
         if event.tokens or event.closing:
-            due = [e for e in ("reset", "error", "truncate", "stall") if _due(ctx.first(e), sent, event.closing)]
+            due = [
+                e for e in ("reset", "error", "truncate", "stall") if _due(ctx.first(e), sent, event.closing)
+            ]
             if "reset" in due:
                 raise InjectedReset("fault injection: connection reset mid-stream")
             if "error" in due:
