@@ -252,3 +252,19 @@ async def test_an_unreachable_serverless_host_is_reported_where_the_user_can_see
         assert error.display and error.info.title == "Unreachable"
         # Rendered on screen, not laid out below the (empty) table's full height.
         assert "Unreachable" in app.export_screenshot()
+
+
+async def test_number_keys_on_the_serverless_table_switch_tabs(emulator_env, make_app):
+    """The footer offers `2 On-demand` while the table has focus: 2 must open that tab, not the filter."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, MODELS)
+        table = model_table(app)
+        table.focus()
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.screen.query_one(TabbedContent).active == "tab-on_demand"
+        assert app.screen.query_one("#model-filter", Input).value == ""
+        await pilot.press("1")
+        await settle(pilot)
+        assert app.screen.query_one(TabbedContent).active == "tab-serverless"
