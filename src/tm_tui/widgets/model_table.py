@@ -174,8 +174,12 @@ class ModelTable(DataTable):
         rows = [r for r in self.rows_all if self._matches(r)]
         present = [r for r in rows if getattr(r, self.sort_key) is not None]
         missing = [r for r in rows if getattr(r, self.sort_key) is None]
-        present.sort(key=lambda r: getattr(r, self.sort_key), reverse=self.sort_reverse)
+        present.sort(key=self._sort_value, reverse=self.sort_reverse)
         return present + missing
+
+    def _sort_value(self, row: ModelRow) -> Any:
+        value = getattr(row, self.sort_key)
+        return (value.casefold(), value) if isinstance(value, str) else value  # names: case-insensitive
 
     @property
     def current(self) -> ModelRow | None:
