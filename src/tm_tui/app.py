@@ -35,7 +35,7 @@ from tm_tui.screens.sections import (
     default_section,
     global_commands,
 )
-from tm_tui.session import AppContext, Session
+from tm_tui.session import AppContext, LoginState, Session
 from tm_tui.store.cache import Cache
 from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.error_panel import describe
@@ -104,6 +104,7 @@ class TmApp(App[None]):
         self.clock = clock
         self.cache = Cache.load(Cache.default_path(self.env))
         self._resources = ExitStack()  # the demo emulator, closed on exit
+        self._login_checked_generation = -1  # the session generation whose login was last checked
         # The default mode's stack is made at start (`get_default_screen`); `switch_mode` accepts only
         # names in `_modes`, and `add_mode` refuses "_default", so register it here to allow going back.
         self._modes[self.DEFAULT_MODE] = default_section().make_screen
@@ -156,8 +157,7 @@ class TmApp(App[None]):
         self.show_problems(session)
         if theme and theme != self.theme and theme in self.available_themes:
             self.theme = theme  # the settings file wins over the cache's hint
-        self.post_message(ContextChanged())
-        self.check_login()
+        self.post_message(ContextChanged())  # starts the login check (see on_context_changed)
 
     def show_problems(self, session: Session) -> None:
         for problem in session.problems:
@@ -177,6 +177,11 @@ class TmApp(App[None]):
         if session is None:
             return
         context = session.context()
+        # Every rebuild of the clients (profile switch, key, deployment, login) resets the login
+        # to "checking"; whoever caused it announces the change, and here it is checked once.
+        if context.login is LoginState.CHECKING and self._login_checked_generation != session.generation:
+            self._login_checked_generation = session.generation
+            self.check_login()
         cached = self.cache.profile(context.profile)
         if context.display_name is None and cached.display_name:
             context = AppContext(**{**vars(context), "display_name": cached.display_name})
