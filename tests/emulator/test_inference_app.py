@@ -522,7 +522,11 @@ async def test_responses_non_stream_shape(api: httpx.AsyncClient) -> None:
 async def test_responses_multi_turn_accepts_both_assistant_forms(
     api: httpx.AsyncClient, earlier_answer: dict[str, Any]
 ) -> None:
-    turns = [{"role": "user", "content": "Say hello in French."}, earlier_answer, {"role": "user", "content": "Again"}]
+    turns = [
+        {"role": "user", "content": "Say hello in French."},
+        earlier_answer,
+        {"role": "user", "content": "Again"},
+    ]
     r = await api.post("/v1/responses", json={"model": PLAIN, "input": turns})
     assert r.status_code == 200, r.text
     as_chat = [turns[0], {"role": "assistant", "content": "Bonjour!"}, turns[2]]

@@ -66,6 +66,8 @@ async def test_the_demo_login_carries_a_refresh_token(make_app):
         await open_section(pilot, "account")
         await pilot.press("t")
         await settle(pilot)
-        shown = " ".join(str(s.render()) for s in app.screen.query_one(LoginPanel).query("Static") if s.display)
+        shown = " ".join(
+            str(s.render()) for s in app.screen.query_one(LoginPanel).query("Static") if s.display
+        )
         assert "Token refreshed" in shown and "No refresh token" not in shown
         assert_logged_in(app)

@@ -144,7 +144,7 @@ async def test_in_the_demo_a_new_profile_named_demo_is_refused(isolated_dirs, ma
 
 async def test_a_stored_profile_named_demo_never_crashes_the_demo(isolated_dirs, make_app):
     """Written by an older version: under --demo it is hidden behind the built-in one, with a word why."""
-    write_profiles(isolated_dirs["TM_TUI_CONFIG_DIR"], '[profiles.demo]\ntimeout_s = 12.0\n')
+    write_profiles(isolated_dirs["TM_TUI_CONFIG_DIR"], "[profiles.demo]\ntimeout_s = 12.0\n")
     app = make_app(demo=True)
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(2):  # every visit, not just the first

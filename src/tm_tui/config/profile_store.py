@@ -15,7 +15,13 @@ from pydantic import ValidationError
 
 from tm_tui.config import paths
 from tm_tui.config.errors import ProfileError, describe_validation_error
-from tm_tui.config.profiles import DEFAULT_PROFILE, DEMO_PROFILE, Profile, default_profile, validate_profile_name
+from tm_tui.config.profiles import (
+    DEFAULT_PROFILE,
+    DEMO_PROFILE,
+    Profile,
+    default_profile,
+    validate_profile_name,
+)
 from tm_tui.config.tui_config import (
     TuiConfig,
     UiPrefs,
