@@ -33,7 +33,7 @@ from tm_tui.store.history import HistoryStore, MessageStatus, Mode
 from tm_tui.widgets.model_table import ModelTable
 
 pytestmark = requires_llama_server
-SHORT = Params(max_tokens=24, temperature=0.0, seed=1)
+SHORT = Params(max_tokens=16, temperature=0.0, seed=1)
 
 
 @pytest.fixture
