@@ -17,19 +17,20 @@ import pytest
 from textual.widgets import Static
 
 from tests.peers.conftest import LlamaServer, requires_llama_server
-from tests.tui.conftest import SIZE, fixed_clock, settle
-from tests.tui.flows import open_section, plain
+from tests.tui.conftest import fixed_clock
+from tests.tui.helpers import SIZE, open_section, plain, settle
 from tm_tui.api.inference import InferenceClient
 from tm_tui.api.models.inference import ResponseRequest
 from tm_tui.api.streaming import StreamResult
 from tm_tui.app import TmApp
 from tm_tui.chat.conversation import ChatSession
 from tm_tui.chat.metrics import TurnMetrics
+from tm_tui.chat.modes import Mode
 from tm_tui.chat.params import Params
-from tm_tui.cli import LaunchOptions
 from tm_tui.screens.chat_stream import open_stream
 from tm_tui.screens.status import StatusRow
-from tm_tui.store.history import HistoryStore, MessageStatus, Mode
+from tm_tui.state import LaunchOptions
+from tm_tui.store.history import HistoryStore, MessageStatus
 from tm_tui.widgets.model_table import ModelTable
 
 pytestmark = requires_llama_server

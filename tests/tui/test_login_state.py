@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from tm_tui.session import LoginState
+from tm_tui.state import LoginState
 from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.login_panel import LoginPanel
 
-from .conftest import SIZE, settle
-from .flows import open_section
+from .helpers import SIZE, open_section, settle
 
 
 def top_bar(app) -> str:
