@@ -37,7 +37,7 @@ from tm_tui.screens.sections import (
     global_commands,
 )
 from tm_tui.session import Session, SessionChange
-from tm_tui.state import AppContext, ContextChanged, LaunchOptions, LoginState
+from tm_tui.state import AppContext, ContextChanged, LaunchOptions
 from tm_tui.store.cache import Cache
 from tm_tui.surface import Surface
 from tm_tui.widgets.error_panel import describe
@@ -107,7 +107,6 @@ class TmApp(App[None]):
         self.cache = Cache.load(Cache.default_path(self.env))
         self._resources = ExitStack()  # the demo emulator, closed on exit
         self._session_lock = asyncio.Lock()  # session changes run one at a time
-        self._login_checked_generation = -1  # the session generation whose login was last checked
         # The default mode's stack is made at start (`get_default_screen`); `switch_mode` accepts only
         # names in `_modes`, and `add_mode` refuses "_default", so register it here to allow going back.
         self._modes[self.DEFAULT_MODE] = default_section().make_screen
@@ -160,7 +159,8 @@ class TmApp(App[None]):
         self.show_problems(session)
         if theme and theme != self.theme and theme in self.available_themes:
             self.theme = theme  # the settings file wins over the cache's hint
-        self.post_message(ContextChanged())  # starts the login check (see on_context_changed)
+        self.post_message(ContextChanged())
+        self.check_login()
 
     def show_problems(self, session: Session) -> None:
         for problem in session.problems:
@@ -205,11 +205,6 @@ class TmApp(App[None]):
         if session is None:
             return
         context = session.context()
-        # Every rebuild of the clients (profile switch, key, deployment, login) resets the login
-        # to "checking"; whoever caused it announces the change, and here it is checked once.
-        if context.login is LoginState.CHECKING and self._login_checked_generation != session.generation:
-            self._login_checked_generation = session.generation
-            self.check_login()
         cached = self.cache.profile(context.profile)
         if context.display_name is None and cached.display_name:
             context = AppContext(**{**vars(context), "display_name": cached.display_name})
