@@ -76,6 +76,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
     command = [
         LLAMA_BINARY, "-m", LLAMA_MODEL_FILE, "--alias", "smollm2", "--host", "127.0.0.1",
         "--port", str(port), "-c", str(CONTEXT), "-t", "2", "--no-webui", "--api-key", key,
+        "-np", "1",  # one slot: a follow-up turn always finds the previous prompt's cache
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
