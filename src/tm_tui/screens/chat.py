@@ -553,7 +553,7 @@ class ChatScreen(SectionScreen):
 
     def action_open_account(self) -> None:
         if _has_account_section():
-            self.app.switch_mode("account")
+            self.app.action_open_section("account")  # the one way sections are opened
         else:
             self.notify(
                 "Set TENSORMESH_INFERENCE_API_KEY (or the key in tm-tui's profile / the tm CLI config) and restart.",
