@@ -372,8 +372,12 @@ async def test_parameters_are_validated_per_field_and_sent(emulator_env, make_ap
         assert panel.query_one("#param-temperature").has_class("-invalid")
 
         await send(pilot, "hello")
+        assert screen.last_request is None  # an invalid value is never left out silently
+        panel.query_one("#param-temperature").value = ""  # blank: the server default applies
+        await settle(pilot)
+        await send(pilot, "hello")
         body = screen.last_request.body
-        assert "temperature" not in body  # invalid: not sent, the server default applies
+        assert "temperature" not in body
         assert body["max_tokens"] == 64 and body["seed"] == 42
         assert body["messages"][0] == {"role": "system", "content": "Be terse."}
 
@@ -403,7 +407,7 @@ async def test_prompt_newline_keys_and_history_recall(emulator_env, make_app):
         screen = await open_chat(pilot)
         prompt = screen.query_one(PromptInput)
         prompt.focus()
-        await pilot.press("a", "ctrl+j", "b", "alt+enter", "c")
+        await pilot.press("a", "ctrl+j", "b", "shift+enter", "c")
         assert prompt.text == "a\nb\nc"
         await pilot.press("enter")
         await settle(pilot)

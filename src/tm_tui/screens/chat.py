@@ -59,7 +59,7 @@ EARLIER_PAGE = 20  # messages mounted each time the view reaches the top (or the
 MOUNTED_WINDOW = 60  # at most this many messages are mounted: layout cost grows with each one
 PROMPT_PLACEHOLDER = "Message… (Enter sends)"
 EMPTY_HINT = (
-    "Type a prompt and press Enter. shift+enter or ctrl+j adds a line; ↑/↓ recall earlier prompts.\n"
+    "Type a prompt and press Enter. ctrl+j adds a line; ↑/↓ recall earlier prompts.\n"
     "ctrl+t parameters · ctrl+o history · ctrl+b compare · alt+m mode · F1 every key"
 )
 
@@ -67,9 +67,10 @@ EMPTY_HINT = (
 class ReplySaved(Message):
     """The finished answer of `chat` is in history (posted by the saving thread)."""
 
-    def __init__(self, chat: ChatSession) -> None:
+    def __init__(self, chat: ChatSession, *, saved_again: bool) -> None:
         super().__init__()
         self.chat = chat
+        self.saved_again = saved_again
 
 
 class ChatScreen(SectionScreen):
@@ -141,6 +142,9 @@ class ChatScreen(SectionScreen):
         self._params: ParamsPanel | None = None  # mounted on first use (ctrl+t)
         self._toolbar_ready = False
         self._waiting_session: Session | None = None
+        self._model_names: list[str] = []  # the active surface's list, as last loaded
+        self._armed_regenerate: int | None = None  # an older answer whose `r` awaits a second press
+        self._new_after_stop = False
 
     # -- layout -------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -150,6 +154,7 @@ class ChatScreen(SectionScreen):
                 SURFACE_NAMES["serverless"], id="chat-surface-stub", classes="toolbar-stub", markup=False
             )
             yield Static("model…", id="chat-model-stub", classes="toolbar-stub", markup=False)
+            yield Static("", id="chat-model-note", markup=False)  # why the model list is empty
         with Horizontal(id="chat-main"), VerticalScroll(id="conversation"):
             yield Static(EMPTY_HINT, id="chat-empty", markup=False)
         yield ConversationBar(id="chat-totals")
@@ -164,6 +169,7 @@ class ChatScreen(SectionScreen):
         conversation.anchor()
         self.watch(conversation, "scroll_y", self._scrolled, init=False)
         self.query_one("#edit-note").display = False
+        self.query_one("#chat-model-note").display = False
         self.call_after_refresh(self._mount_prompt)
         self.call_after_refresh(self._mount_toolbar)
 
@@ -195,7 +201,7 @@ class ChatScreen(SectionScreen):
         toolbar = self.query_one("#chat-toolbar")
         with self.app.batch_update():
             await toolbar.query(".toolbar-stub").remove()
-            await toolbar.mount_all(selects)
+            await toolbar.mount_all(selects, before="#chat-model-note")
         self._toolbar_ready = True
         if self._waiting_session is not None:
             session, self._waiting_session = self._waiting_session, None
@@ -242,6 +248,21 @@ class ChatScreen(SectionScreen):
     def context_changed(self, context: Any) -> None:
         if self.chat is not None and context.model and not self.chat.messages:
             self.chat.configure(model=context.model, surface=context.surface, profile=context.profile)
+        self._follow_context(context)
+
+    def _follow_context(self, context: Any) -> None:
+        """The toolbar shows the session's surface and model, whoever chose them (Models' `m`, a
+        deployment, a profile switch): one source of truth, and the one every send reads."""
+        session = self.app.session
+        if not self._toolbar_ready or session is None:
+            return
+        surface_select = self.query_one("#chat-surface", Select)
+        if context.surface in SURFACE_NAMES and surface_select.value != context.surface:
+            with self.prevent(Select.Changed):
+                surface_select.value = context.surface
+            self.load_models(session, context.surface)  # shows the model when the list arrives
+        elif context.model and self.query_one("#chat-model", Select).value != context.model:
+            self._show_models(session, context.surface, self._model_names)
 
     @work(exclusive=True, group="chat-pricing")
     async def load_pricing(self, session: Session) -> None:
@@ -258,17 +279,27 @@ class ChatScreen(SectionScreen):
     @work(exclusive=True, group="chat-models")
     async def load_models(self, session: Session, surface: str) -> None:
         from tm_tui.api.errors import TmError
+        from tm_tui.widgets.error_panel import describe
 
         client = session.inference(surface)
         names: list[str] = []
+        reason = None if client is not None else session.inference_reason(surface) or "not configured"
         if client is not None:
             try:
                 names = [model.id for model in (await client.models()).data]
-            except TmError:
-                names = []
-        self._show_models(session, surface, names)
+            except TmError as error:
+                info = describe(error)
+                reason = f"{info.title.lower()}: {info.message}"
+        self._show_models(session, surface, names, reason)
 
-    def _show_models(self, session: Session, surface: str, names: list[str]) -> None:
+    def _show_models(
+        self, session: Session, surface: str, names: list[str], reason: str | None = None
+    ) -> None:
+        self._model_names = names = list(names)
+        note = self.query_one("#chat-model-note", Static)
+        note.update(Text(f"No models: {reason}" if reason else "", "italic"))
+        note.display = bool(reason)
+        note.tooltip = reason
         current = session.model(surface)
         if current and current not in names:
             names.insert(0, current)  # a model typed elsewhere stays selectable
@@ -370,22 +401,23 @@ class ChatScreen(SectionScreen):
             self.notify("An answer is still streaming: Esc stops it.", severity="warning")
             return
         target = self._target()
-        if target is None or self.chat is None:
+        if target is None or self.chat is None or not self._params_valid():
             return
         client, model = target
         session = self.app.session
         assert session is not None
+        saved_again = self.chat.saved_again
+        editing = None if self.editing is None else self._index_of(self.editing)  # ids may change below
         self.chat.configure(model=model, surface=session.surface, profile=session.profile_name)
         if self.editing is not None:
-            index = self._index_of(self.editing)
             self._end_edit()
-            if index is None:
+            if editing is None:
                 return
-            self.chat.edit_and_resend(index, text)
+            self.chat.edit_and_resend(editing, text)
             await self.render_conversation()
         else:
             self.chat.send(text)  # saved before anything goes on the wire
-            if self._hidden_after:  # reading far back: jump to the end
+            if self._hidden_after or self.chat.saved_again != saved_again:  # far back, or new ids
                 await self.render_conversation()
             else:
                 await self._append(_widget_for(self.chat.messages[-1]))  # the rest is unchanged
@@ -460,20 +492,26 @@ class ChatScreen(SectionScreen):
     @work(thread=True, group="chat-save")
     def _save_reply(self, chat: ChatSession, outcome: Outcome) -> None:
         # Off the UI thread: the write and the conversation reload grow with the conversation.
-        error = outcome.error
+        error, saved_again = outcome.error, chat.saved_again
         chat.finish_reply(
             outcome.status, outcome.metrics, error=None if error is None else str(error),
             content=outcome.content, reasoning=outcome.reasoning,
         )  # fmt: skip
-        self.post_message(ReplySaved(chat))
+        self.post_message(ReplySaved(chat, saved_again=chat.saved_again != saved_again))
 
     @on(ReplySaved)
-    def _reply_saved(self, message: ReplySaved) -> None:
+    async def _reply_saved(self, message: ReplySaved) -> None:
         message.stop()
         self.turn = None
         gc.unfreeze()
         if message.chat is self.chat:
-            self._refresh_totals()
+            if self._new_after_stop:  # ctrl+n while it streamed
+                self._new_after_stop = False
+                await self.action_new_conversation()
+            elif message.saved_again:  # deleted from history meanwhile: saved anew, with new ids
+                await self.render_conversation()
+            else:
+                self._refresh_totals()
         self.refresh_bindings()
 
     # -- actions ------------------------------------------------------------------------------------
@@ -492,21 +530,58 @@ class ChatScreen(SectionScreen):
             self._prompt.replace_text("")
 
     async def action_retry(self) -> None:
+        """ctrl+r: regenerate the last answer."""
+        await self._regenerate(None)
+
+    async def action_regenerate_message(self) -> None:
+        """`r` on an answer: regenerate that answer. An older one asks first (a second `r`), since the
+        turns after it are removed: the new answer continues the conversation from there."""
+        widget = self._focused_message()
+        index = self._index_of(widget.message_id) if widget else None
+        if index is None or self.chat is None or self.turn is not None:
+            return
+        later = self.chat.later_messages(index)
+        if later and self._armed_regenerate != widget.message_id:  # type: ignore[union-attr]
+            self._armed_regenerate = widget.message_id  # type: ignore[union-attr]
+            self.notify(
+                f"Press r again to regenerate this answer: the {later} later messages will be removed.",
+                title="Regenerate",
+            )
+            return
+        await self._regenerate(index)
+
+    async def _regenerate(self, index: int | None) -> None:
+        self._armed_regenerate = None
         if self.turn is not None or self.chat is None:
             return
         target = self._target()
-        if target is None:
+        if target is None or not self._params_valid():
             return
-        if not self.chat.regenerate():
+        if not self.chat.regenerate(index):
             self.notify("Nothing to retry yet.", severity="information")
             return
         await self.render_conversation()
         await self._start_reply(target[0])
 
+    def _params_valid(self) -> bool:
+        """Invalid parameters are never left out silently: nothing is sent until they are fixed."""
+        from tm_tui.chat.params import PARAM_FIELDS
+
+        if self._params is None:
+            return True  # nothing edited: the conversation's stored values are valid
+        errors = self._params.validate(announce=False)[1]  # also marks the fields
+        if not errors:
+            return True
+        fields = ", ".join(f"{f.label} ({errors[f.key]})" for f in PARAM_FIELDS if f.key in errors)
+        self.notify(f"Fix these parameters first (ctrl+t): {fields}", title="Not sent", severity="error",
+                    markup=False)  # fmt: skip
+        return False
+
     async def action_new_conversation(self) -> None:
         if self.turn is not None:
+            self._new_after_stop = True  # the stopped answer is saved first (`_reply_saved`)
             self.turn.stop()
-            return  # the ended turn saves first; press again for a new conversation
+            return
         self._end_edit()
         self._new_chat()
         self.last_request = None
@@ -662,12 +737,11 @@ class ChatScreen(SectionScreen):
     def action_export(self) -> None:
         from tm_tui.screens.chat_export import ExportScreen
 
-        if self.chat is None or self.chat.conversation_id is None or self.store is None:
+        if self.chat is None or self.chat.conversation is None:
             self.notify("Nothing to export yet.", severity="information")
             return
-        self.app.push_screen(
-            ExportScreen(self.store.load_conversation(self.chat.conversation_id), self.app.env)
-        )
+        conversation = self.chat.conversation  # as shown: it may have been deleted from history
+        self.app.push_screen(ExportScreen(conversation, self.app.env))
 
     def action_view_code(self) -> None:
         from tm_tui.screens.chat_export import ViewCodeScreen

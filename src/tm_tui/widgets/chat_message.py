@@ -67,8 +67,14 @@ class UserMessage(MessageView):
 
 class AssistantMessage(MessageView):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "screen.retry", "Retry", id="chat.message.retry"),
-        Binding("d,delete", "screen.delete_message", "Delete", id="chat.message.delete"),
+        Binding(
+            "r",
+            "screen.regenerate_message",
+            "Regenerate",
+            id="chat.message.retry",
+            tooltip="Regenerate this answer (an older one: asks first, later turns are removed)",
+        ),
+        Binding("d,delete", "screen.delete_message", "Delete turn", id="chat.message.delete"),
         Binding("c", "screen.copy_message", "Copy", id="chat.message.copy"),
     ]
 
