@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from textual import events
 from textual._xterm_parser import XTermParser
+from textual.command import CommandInput, CommandPalette
 from textual.widgets import Select
 
 from tm_tui.screens.chat_history import HistoryBrowser
@@ -201,3 +202,32 @@ async def test_an_unreachable_surface_says_why_the_model_list_is_empty(emulator_
         note = screen.query_one("#chat-model-note")
         assert note.display
         assert "No models" in str(note.render()) and "127.0.0.1:9" in str(note.render())
+
+
+async def test_the_narrow_footer_leaves_no_column_to_the_keys_behind_it(emulator_env, make_app):
+    app = make_app(model=PLAIN_MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_chat(pilot)
+        await pilot.resize_terminal(90, 30)  # below 100 columns: the compact footer
+        await settle(pilot)
+        palette_key = app.screen.query_one("FooterKey.-command-palette")
+        assert palette_key.region.right == 90  # the last column is the palette key's, not a leftover
+
+
+async def test_the_palette_screenshot_goes_to_the_data_dir(emulator_env, make_app, isolated_dirs):
+    app = make_app(model=PLAIN_MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_chat(pilot)
+        assert not (isolated_dirs["HOME"] / "Downloads").exists()
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        app.screen.query_one(CommandInput).value = "Screenshot"
+        await pilot.pause(0.2)
+        await pilot.press("enter")
+        folder = isolated_dirs["TM_TUI_DATA_DIR"] / "screenshots"
+        await wait_until(pilot, lambda: folder.is_dir() and any(folder.glob("*.svg")))
+        [saved] = folder.glob("*.svg")
+        assert "<svg" in saved.read_text()
+        assert any(
+            title == "Screenshot" and str(saved) in message for title, message, _ in notifications(app)
+        )
