@@ -231,3 +231,17 @@ async def test_the_palette_screenshot_goes_to_the_data_dir(emulator_env, make_ap
         assert any(
             title == "Screenshot" and str(saved) in message for title, message, _ in notifications(app)
         )
+
+
+async def test_regenerating_uses_the_model_chosen_since(emulator_env, make_app):
+    app = make_app(model=PLAIN_MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_chat(pilot)
+        await send(pilot, "first question")
+        other = next(n for n in screen._model_names if n != PLAIN_MODEL)
+        screen.query_one("#chat-model", Select).value = other  # the toolbar, as a user picks
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert screen.last_request.body["model"] == other
+        assert rows(app)[-1]["status"] == "complete"

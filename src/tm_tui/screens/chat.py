@@ -404,11 +404,9 @@ class ChatScreen(SectionScreen):
         if target is None or self.chat is None or not self._params_valid():
             return
         client, model = target
-        session = self.app.session
-        assert session is not None
         saved_again = self.chat.saved_again
         editing = None if self.editing is None else self._index_of(self.editing)  # ids may change below
-        self.chat.configure(model=model, surface=session.surface, profile=session.profile_name)
+        self._use_target(model)
         if self.editing is not None:
             self._end_edit()
             if editing is None:
@@ -426,6 +424,13 @@ class ChatScreen(SectionScreen):
         assert self.prompts is not None
         self.prompts.reset()
         await self._start_reply(client)
+
+    def _use_target(self, model: str) -> None:
+        """The conversation goes on with the session's surface and model (the toolbar's), whatever
+        it was started with."""
+        session = self.app.session
+        assert session is not None and self.chat is not None
+        self.chat.configure(model=model, surface=session.surface, profile=session.profile_name)
 
     async def _start_reply(self, client: Any) -> None:
         from tm_tui.screens.chat_stream import FLUSH_INTERVAL_S, Turn, open_stream, request_spec, run_turn
@@ -557,6 +562,7 @@ class ChatScreen(SectionScreen):
         target = self._target()
         if target is None or not self._params_valid():
             return
+        self._use_target(target[1])
         if not self.chat.regenerate(index):
             self.notify("Nothing to retry yet.", severity="information")
             return
