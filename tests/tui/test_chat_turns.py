@@ -245,3 +245,63 @@ async def test_regenerating_uses_the_model_chosen_since(emulator_env, make_app):
         await settle(pilot)
         assert screen.last_request.body["model"] == other
         assert rows(app)[-1]["status"] == "complete"
+
+
+def visible(screen, text: str) -> bool:
+    """Whether the user message `text` is mounted and inside the conversation's viewport."""
+    scroll = screen.query_one("#conversation")
+    for widget in screen.query(UserMessage):
+        if widget.text == text:
+            top = widget.virtual_region.y - scroll.scroll_y
+            return 0 <= top < scroll.size.height
+    return False
+
+
+async def long_conversation(pilot, turns: int = 200):
+    screen = await open_chat(pilot)
+    store = screen.store
+    conversation = store.create_conversation(model=PLAIN_MODEL, surface="serverless")
+    for index in range(turns):
+        store.add_message(conversation, "user", f"question {index}")
+        store.add_message(conversation, "assistant", f"answer **{index}**", model=PLAIN_MODEL)
+    await screen._resume(conversation)
+    await settle(pilot)
+    return screen
+
+
+async def test_a_200_turn_conversation_scrolls_to_the_top_from_the_prompt(emulator_env, make_app):
+    app = make_app(model=PLAIN_MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await long_conversation(pilot)
+        screen.query_one(PromptInput).focus()
+        assert visible(screen, "question 199") and not visible(screen, "question 0")
+        await pilot.press("ctrl+home")
+        await settle(pilot)
+        assert visible(screen, "question 0") and screen.query_one(PromptInput).has_focus
+        await pilot.press("ctrl+down")  # a page down: later messages come into view
+        await settle(pilot)
+        assert not visible(screen, "question 0")
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert visible(screen, "question 199")
+
+
+async def test_page_up_on_a_focused_message_pages_in_to_the_top(emulator_env, make_app):
+    app = make_app(model=PLAIN_MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        # 40 turns: more than `MOUNTED_WINDOW` messages (so pages come in and go), quicker than 200.
+        screen = await long_conversation(pilot, turns=40)
+        await pilot.press("shift+tab")  # from the prompt to the last message
+        assert screen.focused is not None and screen.focused.has_class("message")
+        for _ in range(200):  # far more than needed: each press is a page, or a page of messages in
+            if visible(screen, "question 0"):
+                break
+            await pilot.press("pageup")
+            await pilot.pause()  # no worker here: paging in runs on the screen's own queue
+        assert visible(screen, "question 0")
+        await pilot.press("end")  # back to the last message at once
+        await settle(pilot)
+        assert visible(screen, "question 39") and screen.focused.has_class("message")
+        await pilot.press("home")
+        await settle(pilot)
+        assert visible(screen, "question 0") and screen.focused.has_class("message")

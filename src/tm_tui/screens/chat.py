@@ -123,6 +123,12 @@ class ChatScreen(SectionScreen):
         Binding(
             "ctrl+l", "open_account", "Log in / key", id="chat.account", tooltip="Open Account (after a 401)"
         ),
+        # Scrolling the conversation from the prompt (its own keys move the cursor); on a focused
+        # message PageUp/PageDown/Home/End do the same (`MessageView`).
+        Binding("ctrl+up", "conversation_page('up')", "Page up", show=False, id="chat.scroll.up"),
+        Binding("ctrl+down", "conversation_page('down')", "Page down", show=False, id="chat.scroll.down"),
+        Binding("ctrl+home", "conversation_top", "First message", show=False, id="chat.scroll.top"),
+        Binding("ctrl+end", "conversation_bottom", "Last message", show=False, id="chat.scroll.bottom"),
     ]
 
     def __init__(self) -> None:
@@ -815,14 +821,16 @@ class ChatScreen(SectionScreen):
 
         return next((w for w in self._conversation.query(MessageView) if w.message_id == message_id), None)
 
-    async def render_conversation(self) -> None:
+    async def render_conversation(self, *, at_start: bool = False) -> None:
         """Rebuild the message list from the chat session (after opening, editing, deleting): its
-        last `RENDERED_TAIL` messages; `load_earlier` brings in the rest a page at a time."""
+        last `RENDERED_TAIL` messages; `load_earlier` brings in the rest a page at a time. `at_start`:
+        its first `EARLIER_PAGE` messages instead, the view at the top (`load_later` goes on)."""
         from tm_tui.widgets.chat_message import MessageView
 
         messages = self.chat.messages if self.chat else []
-        shown = messages[-RENDERED_TAIL:]
-        self._hidden_before, self._hidden_after = len(messages) - len(shown), 0
+        shown = messages[:EARLIER_PAGE] if at_start else messages[-RENDERED_TAIL:]
+        hidden = len(messages) - len(shown)
+        self._hidden_before, self._hidden_after = (0, hidden) if at_start else (hidden, 0)
         scroll = self._conversation
         with self.app.batch_update():
             await scroll.query(MessageView).remove()
@@ -830,7 +838,51 @@ class ChatScreen(SectionScreen):
         await self._show_paging_buttons()
         self.query_one("#chat-empty").display = not messages
         self._refresh_totals()
-        scroll.anchor()
+        if at_start:
+            scroll.release_anchor()
+            scroll.scroll_home(animate=False, immediate=True)
+        else:
+            scroll.anchor()
+
+    # -- scrolling from the keyboard ------------------------------------------------------------------
+    async def action_conversation_page(self, direction: str) -> None:
+        """One page up or down; at either end of what is mounted, the next page comes in (as when
+        the view is scrolled there)."""
+        scroll = self._conversation
+        if direction == "up":
+            if scroll.scroll_y <= 0:
+                await self.load_earlier()
+            else:
+                scroll.scroll_page_up(animate=False)
+        elif scroll.scroll_y >= scroll.max_scroll_y:
+            await self.load_later()
+        else:
+            scroll.scroll_page_down(animate=False)
+
+    async def action_conversation_top(self) -> None:
+        """The first message of the conversation, however long (not just the top of what is mounted)."""
+        on_message = self._focused_message() is not None
+        if self._hidden_before > 0:
+            await self.render_conversation(at_start=True)
+        else:
+            self._conversation.scroll_home(animate=False)
+        if on_message:  # keys keep working on the messages (the focused one may be gone)
+            self._focus_message(0)
+
+    async def action_conversation_bottom(self) -> None:
+        on_message = self._focused_message() is not None
+        if self._hidden_after > 0:
+            await self.render_conversation()
+        self._conversation.scroll_end(animate=False)
+        if on_message:
+            self._focus_message(-1)
+
+    def _focus_message(self, index: int) -> None:
+        from tm_tui.widgets.chat_message import MessageView
+
+        messages = list(self._conversation.query(MessageView))
+        if messages:
+            messages[index].focus(scroll_visible=False)
 
     async def _append(self, *widgets: MessageView) -> None:
         """Mount messages after the last one (above the "later messages" button, if any)."""
