@@ -11,13 +11,13 @@ from textual.command import CommandInput, CommandPalette
 from textual.widgets import Select
 
 from tm_tui.screens.chat_history import HistoryBrowser
+from tm_tui.session import SessionChange
 from tm_tui.widgets.chat_message import UserMessage
-from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.params_panel import ParamsPanel
 from tm_tui.widgets.prompt_input import PromptInput
 
-from .conftest import SIZE, notifications, settle
-from .test_chat import PLAIN_MODEL, answers, open_chat, reasoning_script, rows, send, user_texts, wait_until
+from .chat_helpers import PLAIN_MODEL, answers, open_chat, reasoning_script, rows, send, user_texts
+from .helpers import SIZE, notifications, settle, wait_until
 
 
 def terminal_keys(data: str) -> list[events.Key]:
@@ -183,8 +183,7 @@ async def test_the_toolbar_follows_the_sessions_model(emulator_env, make_app):
         screen = await open_chat(pilot)
         await pilot.press("f3")  # Models, where `m` sets a model by hand
         await settle(pilot)
-        app.session.set_model("serverless", "gateway/typed-by-hand")
-        app.screen.post_message(ContextChanged())
+        await app.change_session(SessionChange(model="gateway/typed-by-hand"))  # what Models' `m` asks
         await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)

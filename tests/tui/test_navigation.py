@@ -16,8 +16,8 @@ from tm_tui.app import TmApp
 from tm_tui.screens.chat import ChatScreen
 from tm_tui.screens.sections import SECTIONS, Section, SectionScreen
 
-from .conftest import SIZE, settle
-from .test_chat import PLAIN_MODEL, reasoning_script, wait_until
+from .chat_helpers import PLAIN_MODEL, reasoning_script
+from .helpers import SIZE, settle, wait_until
 
 WAYS = ("key", "palette")
 

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tm_tui.chat.cost import ConversationCost, conversation_cost
 from tm_tui.chat.metrics import TurnMetrics
+from tm_tui.chat.modes import Mode
 from tm_tui.chat.params import Params, validate_params
-from tm_tui.store.history import Conversation, HistoryStore, MessageStatus, Mode, StoredMessage
+from tm_tui.store.history import Conversation, HistoryStore, MessageStatus, StoredMessage
 
-ENDPOINTS: dict[Mode, str] = {
+if TYPE_CHECKING:
+    from tm_tui.chat.code_snippets import Route
+
+ENDPOINTS: dict[Mode, Route] = {
     Mode.CHAT: "/v1/chat/completions",
     Mode.COMPLETION: "/v1/completions",
     Mode.RESPONSES: "/v1/responses",
@@ -333,20 +337,23 @@ class ChatSession:
             title=old.title, profile=old.profile, surface=old.surface, model=old.model, mode=old.mode,
             system_prompt=old.system_prompt, params=old.params,
         )  # fmt: skip
+        reply = self.reply
         for message in old.messages:
-            pending = self.reply is not None and message.id == self.reply.message_id
+            pending = reply if reply is not None and message.id == reply.message_id else None
             saved = self._store.add_message(
-                new_id, message.role, self.reply.content if pending else message.content,
-                reasoning=self.reply.reasoning if pending else message.reasoning,
+                new_id, message.role, pending.content if pending else message.content,
+                reasoning=pending.reasoning if pending else message.reasoning,
                 status=message.status, model=message.model, metrics=message.metrics, error=message.error,
             )  # fmt: skip
             if pending:
-                self.reply.message_id = saved.id
+                pending.message_id = saved.id
         self.saved_again += 1
         self._reload(new_id)
 
     def _reload(self, conversation_id: int | None = None) -> None:
         conversation_id = conversation_id if conversation_id is not None else self.conversation_id
+        if conversation_id is None:
+            raise KeyError("no conversation to reload")  # like an unknown id
         self._conversation = self._store.load_conversation(conversation_id)
 
 
