@@ -7,8 +7,10 @@ A replay server on 127.0.0.1 (a separate process, so serving never competes with
 the GIL) answers every POST with one pre-built `text/event-stream` body of `--chunks` vLLM-shaped
 content chunks, a finish chunk, a usage chunk and `[DONE]`. Each reader consumes the whole stream
 and touches every content delta. Readers take turns within each round (the order rotates) so
-background load hits all alike; the figure is the median chunks/s over the rounds, and the ratio is
-to the raw reader. Goal: `stream_chat` >= 0.9x raw. No network beyond 127.0.0.1.
+background load hits all alike. The figure is chunks per second of this process's CPU time
+(median over rounds): on a shared machine wall time also counts the time spent waiting for a
+core, which swamps what decoding costs (wall-clock rates are printed beside it). The ratio is the
+median over rounds of each round's ratio to the raw reader. Goal: `stream_chat` >= 0.9x raw. No network beyond 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -165,7 +167,11 @@ async def make_readers(base_url: str, stack: list[Callable[[], Awaitable[object]
     }
 
 
-async def measure(base_url: str, chunks: int, rounds: int) -> dict[str, list[float]]:
+type Rates = dict[str, list[float]]
+
+
+async def measure(base_url: str, chunks: int, rounds: int) -> tuple[Rates, Rates]:
+    """Chunks per second of wall time and of this process's CPU time, per reader and round."""
     closers: list[Callable[[], Awaitable[object]]] = []
     try:
         readers = await make_readers(base_url, closers)
@@ -174,17 +180,23 @@ async def measure(base_url: str, chunks: int, rounds: int) -> dict[str, list[flo
             seen = await readers[name]()
             if seen != chunks:
                 raise RuntimeError(f"{name} saw {seen} content deltas, expected {chunks}")
-        rates: dict[str, list[float]] = {name: [] for name in names}
+        wall: Rates = {name: [] for name in names}
+        cpu: Rates = {name: [] for name in names}
         for round_no in range(rounds):
             shift = round_no % len(names)
             for name in names[shift:] + names[:shift]:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 await readers[name]()
-                rates[name].append(chunks / (time.perf_counter() - started))
-        return rates
+                cpu[name].append(chunks / max(time.process_time() - started_cpu, 1e-6))
+                wall[name].append(chunks / (time.perf_counter() - started))
+        return wall, cpu
     finally:
         for close in reversed(closers):
             await close()
+
+
+def _paired_ratio(values: list[float], baselines: list[float]) -> float:
+    return statistics.median(value / base for value, base in zip(values, baselines, strict=True))
 
 
 def main() -> None:
@@ -209,7 +221,7 @@ def main() -> None:
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline())
-        rates = asyncio.run(measure(f"http://127.0.0.1:{port}", args.chunks, args.rounds))
+        wall, rates = asyncio.run(measure(f"http://127.0.0.1:{port}", args.chunks, args.rounds))
     finally:
         assert server.stdin is not None
         server.stdin.close()
@@ -217,26 +229,33 @@ def main() -> None:
 
     raw_name = next(iter(rates))
     raw = statistics.median(rates[raw_name])
-    print(f"chat SSE decoding: {args.chunks} chunks from a replay server, {args.rounds} rounds (median)")
-    print(f"{'reader':38}{'chunks/s':>10}{'min':>9}{'max':>9}{'vs raw':>8}")
+    print(f"chat SSE decoding: {args.chunks} chunks from a replay server, {args.rounds} rounds")
+    print(f"{'reader':38}{'per CPU s':>10}{'min':>9}{'max':>9}{'vs raw':>8}{'wall/s':>9}{'vs raw':>8}")
     figures = []
     for name, values in rates.items():
-        median = statistics.median(values)
-        print(f"{name:38}{median:10.0f}{min(values):9.0f}{max(values):9.0f}{median / raw:8.2f}")
+        # Each round's ratio to the raw reader's run beside it: load hits both alike.
+        ratio = _paired_ratio(values, rates[raw_name])
+        print(
+            f"{name:38}{statistics.median(values):10.0f}{min(values):9.0f}{max(values):9.0f}{ratio:8.2f}"
+            f"{statistics.median(wall[name]):9.0f}{_paired_ratio(wall[name], wall[raw_name]):8.2f}"
+        )
         if name != raw_name:
+            ours = name == "InferenceClient.stream_chat"
             figures.append(
                 Figure(
                     f"chat SSE decoding, {name}",
-                    median,
-                    "chunks/s",
+                    statistics.median(values),
+                    "chunks/CPU-s",
                     baseline=raw,
                     baseline_name=raw_name,
-                    goal=f">= {GOAL_RATIO}x raw" if name == "InferenceClient.stream_chat" else "",
+                    goal=f">= {GOAL_RATIO}x" if ours else "",
                     higher_is_better=True,
+                    paired_ratio=ratio,
                 )
             )
-    ours = statistics.median(rates["InferenceClient.stream_chat"]) / raw
-    print(f"stream_chat {ours:.2f}x raw: {'meets' if ours >= GOAL_RATIO else 'misses'} the goal of {GOAL_RATIO}x")
+    ours_ratio = next(f.ratio for f in figures if f.figure.endswith("InferenceClient.stream_chat"))
+    verdict = "meets" if ours_ratio >= GOAL_RATIO else "misses"
+    print(f"stream_chat {ours_ratio:.2f}x raw (median of per-round ratios): {verdict} the goal of {GOAL_RATIO}x")
     write_figures(args, figures)
 
 

@@ -83,13 +83,16 @@ class _SSEFraming[E]:
     def _lines(self, lines: list[str], events: list[E]) -> None:
         data = self._data
         for line in lines:
-            if not line:
-                self._dispatch(events)
-            elif line[:5] == "data:":
-                value = line[6:] if line[5:6] == " " else line[5:]
+            if line.startswith("data:"):
+                value = line[6:] if line.startswith(" ", 5) else line[5:]
                 if data and _starts_new_event(value):
                     self._dispatch(events)
                 data.append(value)
+            elif not line:
+                if data:  # = self._dispatch(events), inline: it runs once per event
+                    events.append(self._emit("\n".join(data)))
+                    data.clear()
+                self._event = self._retry = None
             elif line[0] != ":":
                 self._field(line)
 
