@@ -35,7 +35,20 @@ def _decode(decoder: Any, pieces: list[bytes]) -> list[Any]:
 
 _field = st.sampled_from([b"data:", b"data: ", b"data", b"event: ", b"id:", b"retry: ", b":", b"", b"da"])
 _value = st.sampled_from(
-    [b"", b"x", b" x", b"  y", b'{"a": 1}', b" {}", b"[DONE]", b"9", b"x\0", "\u00e9".encode(), b"\xc3", b"\xff"]
+    [
+        b"",
+        b"x",
+        b" x",
+        b"  y",
+        b'{"a": 1}',
+        b" {}",
+        b"[DONE]",
+        b"9",
+        b"x\0",
+        "\u00e9".encode(),
+        b"\xc3",
+        b"\xff",
+    ]
 )
 _line = st.tuples(_field, _value).map(b"".join)
 _newline = st.sampled_from([b"\n", b"\r", b"\r\n"])
@@ -72,10 +85,15 @@ def _json_only(data: str) -> tuple[Any, ...]:
 
 
 _json_scalars = (
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(alphabet=st.characters(codec=None), max_size=4)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(alphabet=st.characters(codec=None), max_size=4)
 )
 _json_values = st.recursive(
-    _json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    _json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
 )
 _chunk_text = st.sampled_from(
     ['{"choices":[{"delta":{"content":"', '"}}]}', "\\ud800", "\\udc00x", "é", "NaN", "1e999", "-Infinity",
@@ -84,7 +102,10 @@ _chunk_text = st.sampled_from(
 
 
 @settings(max_examples=300, deadline=None)
-@given(data=_json_values.map(lambda value: json.dumps(value, ensure_ascii=True)) | st.lists(_chunk_text, max_size=8).map("".join))
+@given(
+    data=_json_values.map(lambda value: json.dumps(value, ensure_ascii=True))
+    | st.lists(_chunk_text, max_size=8).map("".join)
+)
 def test_the_orjson_fast_path_reads_what_json_reads(data: str) -> None:
     assert _outcome(data) == _json_only(data)
 
@@ -106,7 +127,8 @@ _any = (
 _text = st.none() | st.text(alphabet="ab <>/thinké😀\n", max_size=6)
 _tool_calls = st.just([{"index": 0, "id": "c1", "function": {"name": "f", "arguments": '{"a"'}}])
 _delta = st.fixed_dictionaries(
-    {}, optional={"content": _text, "role": _text, "reasoning": _text, "reasoning_content": _text, "extra": _any}
+    {},
+    optional={"content": _text, "role": _text, "reasoning": _text, "reasoning_content": _text, "extra": _any},
 )
 _choice = st.fixed_dictionaries(
     {"delta": _delta}, optional={"index": st.just(0), "finish_reason": _text, "logprobs": _any}
@@ -133,7 +155,9 @@ def _chunk(draw: st.DrawFn) -> dict[str, Any]:
     payload = draw(_good_chunk)
     if draw(st.booleans()):
         level = draw(st.sampled_from(list(_USUAL)))
-        target = {"top": payload, "choice": payload["choices"][0], "delta": payload["choices"][0]["delta"]}[level]
+        target = {"top": payload, "choice": payload["choices"][0], "delta": payload["choices"][0]["delta"]}[
+            level
+        ]
         key = draw(st.sampled_from(_USUAL[level]))
         target[key] = draw(_spoilers.get(key, _any) | _any)
     return payload

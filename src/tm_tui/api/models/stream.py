@@ -93,8 +93,21 @@ def plain_chat_delta(payload: dict[str, Any]) -> PlainChatDelta | None:
     if created is not None and type(created) is not int:
         return None
     response_id, model, finish_reason = get("id"), get("model"), choice.get("finish_reason")
-    reasoning, reasoning_content, content = delta.get("reasoning"), delta.get("reasoning_content"), delta.get("content")
-    for value in (response_id, get("object"), model, finish_reason, delta.get("role"), reasoning, reasoning_content, content):
+    reasoning, reasoning_content, content = (
+        delta.get("reasoning"),
+        delta.get("reasoning_content"),
+        delta.get("content"),
+    )
+    for value in (
+        response_id,
+        get("object"),
+        model,
+        finish_reason,
+        delta.get("role"),
+        reasoning,
+        reasoning_content,
+        content,
+    ):
         if value is not None and type(value) is not str:
             return None
     return response_id, model, reasoning or reasoning_content, content, finish_reason
