@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -153,37 +154,32 @@ async def make_readers(base_url: str, stack: list[Callable[[], Awaitable[object]
     )
     stack.append(sdk.close)
 
-    async def sdk_reader() -> int:
-        count = 0
-        stream = await sdk.inference.serverless.chat.completions.create(
-            model=MODEL, messages=MESSAGES, stream=True, stream_options={"include_usage": True}
-        )
-        async for chunk in stream:
-            for choice in chunk.choices:
-                if choice.delta.content:
-                    count += 1
-        return count
-
     openai = AsyncOpenAI(base_url=f"{base_url}/v1", api_key="bench-key", max_retries=0)
     stack.append(openai.close)
-
-    async def openai_reader() -> int:
-        count = 0
-        stream = await openai.chat.completions.create(
-            model=MODEL, messages=MESSAGES, stream=True, stream_options={"include_usage": True}
-        )
-        async for chunk in stream:
-            for choice in chunk.choices:
-                if choice.delta.content:
-                    count += 1
-        return count
 
     return {
         "raw httpx aiter_lines + json.loads": raw_reader,
         "InferenceClient.stream_chat": tm_tui_reader,
-        "tensormesh SDK (async)": sdk_reader,
-        "openai (async)": openai_reader,
+        "tensormesh SDK (async)": _sdk_style_reader(sdk.inference.serverless.chat.completions.create),
+        "openai (async)": _sdk_style_reader(openai.chat.completions.create),
     }
+
+
+def _sdk_style_reader(create: Callable[..., Awaitable[Any]]) -> Reader:
+    """A reader for an OpenAI-style client: `await create(..., stream=True)`, then chunk objects."""
+
+    async def read() -> int:
+        count = 0
+        stream = await create(
+            model=MODEL, messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        )
+        async for chunk in stream:
+            for choice in chunk.choices:
+                if choice.delta.content:
+                    count += 1
+        return count
+
+    return read
 
 
 type Rates = dict[str, list[float]]

@@ -73,12 +73,18 @@ def discover(only: set[str] | None) -> list[Path]:
     return scripts
 
 
-def run_script(script: Path, tiny: bool, workdir: Path) -> tuple[list[dict], str | None]:
+def run_script(script: Path, tiny: bool, workdir: Path, timeout: float) -> tuple[list[dict], str | None]:
     """The figures a script wrote, or an error message (its output's tail) if it failed."""
     out = workdir / f"{script.stem}.json"
     out.unlink(missing_ok=True)
     argv = [sys.executable, str(script), "--json", str(out), *(["--tiny"] if tiny else [])]
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=HERE.parent)
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, cwd=HERE.parent, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:  # a hung benchmark is reported, the others still run
+        sys.stdout.write(
+            exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        )
+        return [], f"no result within {timeout:.0f} s"
     sys.stdout.write(proc.stdout)
     if proc.returncode != 0 or not out.exists():
         return [], (proc.stderr or proc.stdout).strip()[-2000:] or f"exit status {proc.returncode}"
@@ -155,7 +161,7 @@ def write_results(rows: list[Row], runs: int, started: str, loads: list[str], er
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `bench/run_all.py --runs {runs}` (`./dev bench`) on {started}.",
+        f"Written by `bench/run_all.py {' '.join(sys.argv[1:])}` (`./dev bench`) on {started}.",
         "",
         f"- machine: {info['cpu']}, {info['cores']} cores, {info['system']}",
         f"- Python {info['python']}, Textual {info['textual']}",
@@ -185,6 +191,9 @@ def main() -> int:
         "--tiny", action="store_true", help="smallest size: a smoke test, timings meaningless"
     )
     parser.add_argument("--no-write", action="store_true", help="print only; leave results.json/RESULTS.md")
+    parser.add_argument(
+        "--timeout", type=float, default=900, help="seconds one benchmark may take (default 900)"
+    )
     args = parser.parse_args()
 
     scripts = discover(set(args.only.split(",")) if args.only else None)
@@ -197,7 +206,7 @@ def main() -> int:
             loads.append(load_average())
             for script in scripts:
                 print(f"== {script.name} (run {run + 1} of {args.runs}, load {loads[-1]})", flush=True)
-                figures, error = run_script(script, args.tiny, Path(tmp))
+                figures, error = run_script(script, args.tiny, Path(tmp), args.timeout)
                 if error is not None:
                     errors[script.name] = error
                     print(error, file=sys.stderr)
