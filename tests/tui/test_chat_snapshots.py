@@ -12,12 +12,13 @@ import pytest
 from textual.widgets import TextArea
 
 from tm_tui.app import TmApp
-from tm_tui.cli import LaunchOptions
 from tm_tui.emulator import faults
 from tm_tui.emulator.server import RunningEmulator
+from tm_tui.state import LaunchOptions
 
-from .conftest import SIZE, fixed_clock, settle
-from .test_chat import REASONING_MODEL, reasoning_script, send, wait_until
+from .chat_helpers import REASONING_MODEL, reasoning_script, send
+from .conftest import fixed_clock
+from .helpers import SIZE, settle, wait_until
 
 
 @pytest.fixture
@@ -95,3 +96,16 @@ def test_chat_compare_view(pinned_emulator, snap_compare, monkeypatch):
         await steady(pilot)
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=compared)
+
+
+def test_chat_toolbar_model_select_focused(pinned_emulator, snap_compare):
+    async def focused(pilot) -> None:
+        await steady(pilot)
+        pilot.app.screen.query_one("#chat-model").focus()
+        await steady(pilot)
+
+    assert snap_compare(app(), terminal_size=SIZE, run_before=focused)
+
+
+def test_chat_narrow_footer(pinned_emulator, snap_compare):
+    assert snap_compare(app(), terminal_size=(90, 30), run_before=steady)

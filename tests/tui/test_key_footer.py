@@ -40,7 +40,7 @@ class Host(App[None]):
 
 class CountingFooter(KeyFooter):
     async def recompose(self) -> None:
-        self.app.rebuilds += 1  # type: ignore[attr-defined]
+        self.app.rebuilds += 1  # type: ignore[attr-defined]  # Host has it; Footer.app is typed App
         await super().recompose()
 
 

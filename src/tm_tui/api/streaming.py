@@ -226,10 +226,10 @@ class _InferenceStream:
                     batch = await self._next_batch(self._payloads)
                     if batch is _STOPPED:
                         await self._finish(stopped=True)
-                    elif batch is None:
+                    elif isinstance(batch, list):
+                        queued.extend(batch)
+                    else:  # None: the stream ended
                         pending.extend(await self._finish())
-                    else:
-                        queued.extend(batch)  # type: ignore[arg-type]
                     continue
                 data = queued.popleft()
                 if data.strip() == "[DONE]":
@@ -279,7 +279,7 @@ class _InferenceStream:
         async for batch in aiter_sse_data(response):
             yield batch
 
-    async def _next_batch(self, batches: AsyncGenerator[list[str], None]) -> list[str] | None | object:
+    async def _next_batch(self, batches: AsyncGenerator[list[str], None]) -> object:  # list[str], None or _STOPPED
         # The read runs as its own task so that stop() can cancel it while the server is silent.
         task = self._read_task = asyncio.create_task(_next_or_none(batches))
         try:
@@ -336,16 +336,14 @@ class _InferenceStream:
 
     def _accumulate(self, event: StreamEvent) -> None:
         # Exact types (the event classes are final): cheaper than `match` on class patterns.
-        kind = type(event)
-        if kind is TextDelta:
-            self._content.append(event.text)  # type: ignore[union-attr]
-        elif kind is ReasoningDelta:
-            self._reasoning.append(event.text)  # type: ignore[union-attr]
-        elif kind is ToolCallDelta:
-            index = event.index  # type: ignore[union-attr]
-            self._tools.setdefault(index, _ToolCallBuilder(index)).add(event)  # type: ignore[arg-type]
-        elif kind is UsageReport:
-            self._usage = event.usage  # type: ignore[union-attr]
+        if type(event) is TextDelta:
+            self._content.append(event.text)
+        elif type(event) is ReasoningDelta:
+            self._reasoning.append(event.text)
+        elif type(event) is ToolCallDelta:
+            self._tools.setdefault(event.index, _ToolCallBuilder(event.index)).add(event)
+        elif type(event) is UsageReport:
+            self._usage = event.usage
 
     async def _finish(self, *, stopped: bool = False, error: StreamError | None = None) -> list[StreamEvent]:
         """End the stream once: flush held-back text, stop the clock, close the connection."""
