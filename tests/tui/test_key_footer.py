@@ -9,7 +9,7 @@ from textual.widgets._footer import FooterKey
 
 from tm_tui.widgets.key_footer import KeyFooter
 
-from .conftest import SIZE, settle
+from .helpers import SIZE, settle
 
 
 def hints(app: App) -> list[str]:
