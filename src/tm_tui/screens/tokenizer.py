@@ -126,8 +126,15 @@ class TokenizerScreen(SectionScreen):
             id="tokenizer.round_trip",
             tooltip="Text → ids → text, differences highlighted",
         ),
+        Binding(
+            "ctrl+n",
+            "next_tab",
+            "Next tab",
+            id="tokenizer.next_tab",
+            tooltip="Text → Chat → Detokenize → Compare → Prefix",
+        ),
         *(
-            Binding(f"alt+{n}", f"tab('{tab}')", title, id=f"tokenizer.tab.{job}", show=False)
+            Binding(f"alt+{n}", f"tab('{tab}')", title, id=f"tokenizer.tab.{job}", show=False, priority=True)
             for n, (tab, job, title) in enumerate(
                 (
                     ("tab-text", "text", "Text tab"),
@@ -272,6 +279,8 @@ class TokenizerScreen(SectionScreen):
         if client is None:
             raise ConfigError(session.inference_reason() or "The inference surface is not configured.")
         model = self.query_one(select_id, Select).value
+        if not isinstance(model, str) and select_id == "#tok-model":  # the list is still loading
+            model = session.model(session.surface)
         if not isinstance(model, str) or not model:
             raise ConfigError("Choose a model first.")
         return Target(self.clients.for_client(client), model)
@@ -494,6 +503,11 @@ class TokenizerScreen(SectionScreen):
     # -- other actions ----------------------------------------------------------------------------
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def action_next_tab(self) -> None:
+        tabs = list(TAB_JOBS)
+        active = self.query_one(TabbedContent).active
+        self.action_tab(tabs[(tabs.index(active) + 1) % len(tabs)] if active in tabs else tabs[0])
 
     def action_round_trip(self) -> None:
         self.action_tab("tab-detok")
