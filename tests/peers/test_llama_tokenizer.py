@@ -110,5 +110,7 @@ async def test_the_section_shows_a_llama_cpp_tokenization(llama_url, monkeypatch
         pilot.app.screen.query_one("#tok-text", TextArea).load_text("Hello 🦜")
         await pilot.press("ctrl+t")
         await settle(pilot)
-        shown = plain(pilot.app.screen.query_one("#tok-text-panel", TokenPanel).query_one(".token-counts", Static))
+        shown = plain(
+            pilot.app.screen.query_one("#tok-text-panel", TokenPanel).query_one(".token-counts", Static)
+        )
         assert "llama.cpp" in shown and f"of {N_CTX:,}" in shown

@@ -98,7 +98,7 @@ def _classify_404(error: NotFound, model: str) -> NotFound:
     about_model = detail.get("param") == "model" or "model" in str(detail.get("code", "")).lower()
     about_model = about_model or "model" in error.message.lower()
     cls = UnknownModel if about_model else NoTokenizer
-    message = f"Unknown model {model!r}." if about_model else "The server has no /tokenize endpoint (404)."
+    message = f"Unknown model {model!r}." if about_model else "The server has no /tokenize endpoint."
     return cls(message, status=404, request_id=error.request_id, body=error.body)
 
 

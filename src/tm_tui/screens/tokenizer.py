@@ -415,7 +415,7 @@ class TokenizerScreen(SectionScreen):
         self.query_one(f"#tok-{ERROR_PANELS[job]}-error", ErrorPanel).show(error)
 
     def _show_kind(self, shown: Shown) -> None:
-        self.query_one("#tok-kind", Static).update(Text(f"answered by a {shown.kind} server", style="italic"))
+        self.query_one("#tok-kind", Static).update(Text(f"server: {shown.kind}", style="italic"))
 
     def _show_text(self, shown: Shown) -> None:
         self._show_shown("#tok-text-panel", shown, "text")

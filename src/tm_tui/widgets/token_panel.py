@@ -17,7 +17,7 @@ from tm_tui.tokens.spans import Layout, Span
 from tm_tui.widgets.error_panel import sanitize
 from tm_tui.widgets.token_view import TokenView, _visible
 
-BAR_CELLS = 24
+BAR_CELLS = 12
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,13 @@ def context_bar(tokens: int, context: int | None, source: str) -> Text:
     text.append(f" {share:.1%} of {context:,}")
     if share > 1:
         text.append(f"\n{tokens - context:,} tokens over the window", "bold red")
-    return text.append(f"  ({source})", "dim")
+    return text.append(f"\n  from {source}", "dim")
 
 
 def counts_text(shown: Shown) -> Text:
-    text = Text.assemble(("Model ", "dim"), sanitize(shown.model), ("  ·  ", "dim"), (shown.kind, "italic"))
+    text = Text.assemble(
+        ("Model ", "dim"), sanitize(shown.model), ("\nServer ", "dim"), (shown.kind, "italic")
+    )
     per = f"{shown.chars / shown.tokens:.2f}" if shown.tokens else "–"
     text.append(f"\nTokens {shown.tokens:,}   Chars {shown.chars:,}   Chars/token {per}\n")
     text.append_text(context_bar(shown.tokens, shown.context, shown.context_source))
