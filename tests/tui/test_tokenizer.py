@@ -424,3 +424,21 @@ def test_token_view_wraps_long_lines(view_cls):
     assert wrap("a" * 25, 10, False) == [(0, 10), (10, 20), (20, 25)]
     assert wrap("ab\ncd\n", 10, False) == [(0, 3), (3, 6)]
     assert view_cls.BINDINGS
+
+
+async def test_prices_that_arrive_late_update_the_shown_cost(emulator_env, make_app):
+    from decimal import Decimal
+
+    from tm_tui.chat.cost import Pricing
+    from tm_tui.screens.tokenizer import PricingLoaded
+
+    app = make_app(model=MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await tokenize_text(pilot, "price me")
+        n = len(emulator_ids("price me"))
+        screen(pilot).post_message(PricingLoaded({}))
+        await settle(pilot)
+        assert "Input n/a" in counts(panel)
+        screen(pilot).post_message(PricingLoaded({MODEL: Pricing(Decimal(1000), Decimal(1), Decimal(100))}))
+        await settle(pilot)
+        assert f"Input ${n / 1000:.3f}" in counts(panel) and f"cached ${n / 10000:.4f}" in counts(panel)

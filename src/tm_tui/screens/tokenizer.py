@@ -82,6 +82,12 @@ class JobDone(Message):
         self.job, self.seq, self.value, self.error = job, seq, value, error
 
 
+class PricingLoaded(Message):
+    def __init__(self, pricing: PricingTable) -> None:
+        super().__init__()
+        self.pricing = pricing
+
+
 @dataclass(frozen=True)
 class Target:
     client: TokenizerClient
@@ -232,9 +238,18 @@ class TokenizerScreen(SectionScreen):
         if session.control_plane is None:
             return  # no prices without the control plane: costs show n/a
         try:
-            self.pricing = pricing_table(await session.control_plane.serverless_pricing())
+            pricing = pricing_table(await session.control_plane.serverless_pricing())
         except TmError:
-            self.pricing = {}
+            pricing = {}
+        self.post_message(PricingLoaded(pricing))
+
+    @on(PricingLoaded)
+    def _pricing_loaded(self, message: PricingLoaded) -> None:
+        """Prices may arrive after a result is shown: its costs are redone then."""
+        self.pricing = message.pricing
+        for panel in self.query(TokenPanel):
+            if panel.shown is not None:
+                panel.reprice(self.pricing.get(panel.shown.model))
 
     @work(exclusive=True, group="tok-models")
     async def load_models(self, session: Session) -> None:

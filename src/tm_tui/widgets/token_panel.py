@@ -3,7 +3,7 @@ the cursor in detail. The Tokenizer section uses one per result (text, chat, eac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import on
@@ -110,6 +110,11 @@ class TokenPanel(Vertical):
         self.shown = shown
         self.query_one(".token-counts", Static).update(counts_text(shown))
         self.view.show(shown.layout, prefix_upto=prefix_upto)
+
+    def reprice(self, price: Pricing | None) -> None:
+        if self.shown is not None and price != self.shown.price:
+            self.shown = replace(self.shown, price=price)
+            self.query_one(".token-counts", Static).update(counts_text(self.shown))
 
     @on(TokenView.CursorMoved)
     def _cursor_moved(self, event: TokenView.CursorMoved) -> None:

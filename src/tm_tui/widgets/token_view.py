@@ -77,6 +77,8 @@ def wrap(text: str, width: int, whitespace: bool) -> list[tuple[int, int]]:
             for a in range(start, max(body_end, start + 1), budget):
                 lines.append((a, min(a + budget, body_end)))
             lines[-1] = (lines[-1][0], end)
+        elif cell_len(TokenView._draw(text, start, end, whitespace)) <= width:
+            lines.append((start, end))  # most lines fit: no per-character measuring
         else:
             a, used = start, 0
             for i in range(start, end):
