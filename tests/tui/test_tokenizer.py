@@ -68,7 +68,7 @@ async def test_text_is_tokenized_with_counts_cost_and_context(emulator_env, make
         panel = await tokenize_text(pilot, text)
         n = len(emulator_ids(text))
         shown = counts(panel)
-        assert f"Tokens {n}" in shown and f"Chars {len(text)}" in shown
+        assert f"Tokens {n}  Chars {len(text)}" in shown
         assert f"Chars/token {len(text) / n:.2f}" in shown
         assert "of 196,608" in shown and "max_model_len" in shown
         assert "Input $" in shown and "cached $" in shown and "n/a" not in shown

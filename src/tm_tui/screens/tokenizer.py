@@ -172,8 +172,8 @@ class TokenizerScreen(SectionScreen):
         with Horizontal(id="tok-bar"):
             yield Label("Model", classes="tok-label")
             yield Select[str]([], id="tok-model", prompt="model", allow_blank=True)
-            yield Checkbox("Live (ctrl+l)", id="tok-live")
-            yield Checkbox("Whitespace (ctrl+g)", id="tok-ws")
+            yield Checkbox("Live", id="tok-live", tooltip="Re-tokenize while typing (ctrl+l)")
+            yield Checkbox("Whitespace", id="tok-ws", tooltip="Show spaces, tabs and newlines (ctrl+g)")
             yield Static("", id="tok-kind", markup=False)
         with TabbedContent(id="tok-tabs", initial="tab-text"):
             with TabPane("Text", id="tab-text"):
@@ -518,6 +518,8 @@ class TokenizerScreen(SectionScreen):
     # -- other actions ----------------------------------------------------------------------------
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        # On a first visit TabbedContent applies its initial tab after this: ask again once it has.
+        self.call_after_refresh(setattr, self.query_one(TabbedContent), "active", tab)
 
     def action_next_tab(self) -> None:
         tabs = list(TAB_JOBS)

@@ -55,7 +55,7 @@ def counts_text(shown: Shown) -> Text:
         ("Model ", "dim"), sanitize(shown.model), ("\nServer ", "dim"), (shown.kind, "italic")
     )
     per = f"{shown.chars / shown.tokens:.2f}" if shown.tokens else "–"
-    text.append(f"\nTokens {shown.tokens:,}   Chars {shown.chars:,}   Chars/token {per}\n")
+    text.append(f"\nTokens {shown.tokens:,}  Chars {shown.chars:,}  Chars/token {per}\n")
     text.append_text(context_bar(shown.tokens, shown.context, shown.context_source))
     cost = input_cost(shown.tokens, shown.price)
     text.append(f"\nInput {format_usd(cost.full)}   cached {format_usd(cost.cached)}")
