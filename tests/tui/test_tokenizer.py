@@ -442,3 +442,19 @@ async def test_prices_that_arrive_late_update_the_shown_cost(emulator_env, make_
         screen(pilot).post_message(PricingLoaded({MODEL: Pricing(Decimal(1000), Decimal(1), Decimal(100))}))
         await settle(pilot)
         assert f"Input ${n / 1000:.3f}" in counts(panel) and f"cached ${n / 10000:.4f}" in counts(panel)
+
+
+async def test_switching_surface_lists_its_models_and_tokenizes_there(emulator_env, make_app):
+    from tm_tui.widgets.context_bar import ContextChanged
+
+    app = make_app(model=MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, "tokenizer")
+        pilot.app.session.set_surface("on_demand")
+        pilot.app.post_message(ContextChanged())
+        await settle(pilot)
+        s = screen(pilot)
+        assert "ada-llama-8b" in s.model_names and MODEL not in s.model_names
+        s.query_one("#tok-model", Select).value = "ada-llama-8b"
+        panel = await tokenize_text(pilot, "on demand")
+        assert "ada-llama-8b" in counts(panel) and "Tokens" in counts(panel)

@@ -166,6 +166,7 @@ class TokenizerScreen(SectionScreen):
         self._live_timer: Timer | None = None
         self.live = False
         self.model_names: set[str] = set()
+        self._models_surface: str | None = None  # whose models the pickers list
 
     # -- layout -----------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -256,6 +257,7 @@ class TokenizerScreen(SectionScreen):
         from tm_tui.api.errors import TmError
         from tm_tui.api.tokenizer import card_context_length
 
+        self._models_surface = session.surface
         client = session.inference()
         cards = []
         if client is not None:
@@ -279,6 +281,10 @@ class TokenizerScreen(SectionScreen):
                 select.value = value
 
     def context_changed(self, context: Any) -> None:
+        session = self.app.session
+        if session is not None and context.surface != self._models_surface:
+            self.load_models(session)  # another surface: its own models
+            return
         if context.model:
             select = self.query_one("#tok-model", Select)
             if context.model in self.model_names:
@@ -337,7 +343,7 @@ class TokenizerScreen(SectionScreen):
         result = await target.client.tokenize(target.model, text=text, messages=messages)
         laid = await asyncio.to_thread(layout, result.ids, result.pieces)
         context, source = await self._context_of(target, result)
-        chars = len(text) if text is not None else sum(len(m.get("content", "")) for m in messages)
+        chars = len(text) if text is not None else len(laid.text)  # a chat: as its template rendered it
         return Shown(
             target.model, result.kind.value, laid, chars, context, source, self.pricing.get(target.model)
         )
