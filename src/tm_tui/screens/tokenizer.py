@@ -428,6 +428,8 @@ class TokenizerScreen(SectionScreen):
             return  # an answer to an older request: a newer one is on its way
         if message.error is not None:
             self._show_error(message.job, message.error)
+            if not isinstance(message.error, TmError):
+                self.app.report_error(message.error)  # a bug: logged with its traceback too
             return
         self._show_error(message.job, None)
         getattr(self, f"_show_{message.job}")(message.value)
