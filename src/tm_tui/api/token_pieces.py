@@ -16,6 +16,8 @@ _BYTE_ESCAPE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 
 
 def _escaped(piece: str) -> bytes | None:
+    if "<0x" not in piece:
+        return piece.encode("utf-8", "surrogatepass")
     out = bytearray()
     last = 0
     for match in _BYTE_ESCAPE.finditer(piece):

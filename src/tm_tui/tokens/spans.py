@@ -4,28 +4,22 @@ A byte-level BPE token may hold only part of a UTF-8 character (an emoji or a CJ
 two or three tokens). Such a token is not dropped or shown as `�`: its span covers the whole character,
 shared with the neighbours that hold the rest, and it is marked `whole=False`. Bytes that never form a
 character (a cut-off sequence, invalid UTF-8) become one placeholder character per byte, kept in `raw`
-so views can show them as `<0xNN>`.
+so views can show them as `<0xNN>` (never as the surrogates that hold them).
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-# Placeholders for raw bytes: the last 256 code points of plane 16 (private use), one per byte value.
-RAW_BASE = 0x10FF00
-_RAW_ERRORS = "tm_tui_raw_bytes"
-
-
-def _raw_bytes(error: UnicodeError) -> tuple[str, int]:
-    assert isinstance(error, UnicodeDecodeError)
-    bad = error.object[error.start : error.end]
-    return "".join(chr(RAW_BASE + b) for b in bad), error.end
-
-
-codecs.register_error(_RAW_ERRORS, _raw_bytes)
+# Bytes that are not UTF-8 decode as lone surrogates U+DC80..U+DCFF (Python's `surrogateescape`):
+# valid text never holds those, so they cannot be mistaken for the text's own characters.
+RAW_BASE = 0xDC00
+_RAW_ERRORS = "surrogateescape"
+_RAW_CHAR = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +83,11 @@ def layout(ids: Sequence[int], pieces: Sequence[bytes] | None) -> Layout:
     pending: list[int] = []  # tokens whose last bytes wait for the rest of a character
     pos = 0
     for index, data in enumerate(pieces):
+        if not pending and data.isascii():  # the common case, without the incremental decoder
+            parts.append(data.decode("ascii"))
+            bounds.append([pos, pos + len(data), True])
+            pos += len(data)
+            continue
         text = decoder.decode(data)
         start = pos
         pos += len(text)
@@ -112,7 +111,7 @@ def layout(ids: Sequence[int], pieces: Sequence[bytes] | None) -> Layout:
             bounds[p][1] = pos + len(tail)
         pos += len(tail)
     text = "".join(parts)
-    raw = {i: ord(ch) - RAW_BASE for i, ch in enumerate(text) if ord(ch) >= RAW_BASE}
+    raw = {m.start(): ord(m.group()) - RAW_BASE for m in _RAW_CHAR.finditer(text)}
     spans = [
         Span(i, token, None if unknown else pieces[i], b[0], b[1], bool(b[2]))
         for i, (token, b) in enumerate(zip(ids, bounds, strict=True))

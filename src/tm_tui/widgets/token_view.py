@@ -52,8 +52,10 @@ def _visible(ch: str, whitespace: bool) -> str:
         return "␡"
     if 0x80 <= code < 0xA0 or code in (0x2028, 0x2029):
         return f"<U+{code:04X}>"
-    if code >= RAW_BASE:
+    if RAW_BASE + 0x80 <= code <= RAW_BASE + 0xFF:  # a byte that is not UTF-8 (see tokens.spans)
         return f"<{code - RAW_BASE:02X}>"
+    if 0xD800 <= code <= 0xDFFF:  # any other lone surrogate: never sent to the terminal
+        return "\ufffd"
     return ch
 
 
