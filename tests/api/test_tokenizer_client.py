@@ -135,13 +135,28 @@ async def test_no_tokens_from_either_kind_is_never_zero_tokens(router, tokenizer
 
 
 async def test_server_and_network_errors_pass_through(router, tokenizer):
-    router.post(f"{SERVERLESS}/tokenize").mock(
-        side_effect=[httpx.Response(500, json={"error": {"message": "boom"}}), httpx.ConnectError("refused")]
+    route = router.post(f"{SERVERLESS}/tokenize").mock(
+        side_effect=[
+            httpx.Response(500, json={"error": {"message": "boom"}}),
+            httpx.ConnectError("refused"),
+            httpx.ConnectError("refused"),
+        ]
     )
     with pytest.raises(ServerError):
         await tokenizer.tokenize(MODEL, text="x")
     with pytest.raises(NetworkError):
         await tokenizer.tokenize(MODEL, text="x")
+    assert route.call_count == 3  # a network error is tried once more, then reported
+
+
+async def test_a_dropped_keep_alive_connection_is_retried_once(router, tokenizer):
+    router.post(f"{SERVERLESS}/tokenize").mock(
+        side_effect=[
+            httpx.ReadError("closed"),
+            httpx.Response(200, json={"tokens": [1], "token_strs": ["x"]}),
+        ]
+    )
+    assert (await tokenizer.tokenize(MODEL, text="x")).ids == [1]
 
 
 async def test_attribution_splits_a_chat_into_messages_and_template(router, tokenizer):

@@ -45,7 +45,7 @@ class OpenFileScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Open a text file into the Text tab (Enter to open, Escape to cancel)")
+            yield Label("Open a UTF-8 text file (Enter opens it, Escape cancels)")
             yield Input(placeholder="path/to/file.txt", id="tok-file-path")
 
     @on(Input.Submitted)
