@@ -49,11 +49,24 @@ def whole_text(laid: Layout, cursor: int) -> Text:
     return text
 
 
-class ViewApp(App[None]):
+class BenchApp(App[None]):
+    """One way of showing the tokens: `show` them, `move` the cursor, `page` down."""
+
     def __init__(self, laid: Layout) -> None:
         super().__init__()
         self.laid = laid
 
+    def show(self) -> None:
+        raise NotImplementedError
+
+    async def move(self) -> None:
+        raise NotImplementedError
+
+    async def page(self) -> None:
+        raise NotImplementedError
+
+
+class ViewApp(BenchApp):
     def compose(self) -> ComposeResult:
         yield TokenView(id="view")
 
@@ -67,10 +80,9 @@ class ViewApp(App[None]):
         self.query_one(TokenView).scroll_page_down(animate=False)
 
 
-class StaticApp(App[None]):
+class StaticApp(BenchApp):
     def __init__(self, laid: Layout) -> None:
-        super().__init__()
-        self.laid = laid
+        super().__init__(laid)
         self.cursor = 0
 
     def compose(self) -> ComposeResult:
@@ -88,7 +100,7 @@ class StaticApp(App[None]):
         self.query_one(VerticalScroll).scroll_page_down(animate=False)
 
 
-async def measure(app_cls: type[App], laid: Layout, moves: int) -> dict[str, float]:
+async def measure(app_cls: type[BenchApp], laid: Layout, moves: int) -> dict[str, float]:
     app = app_cls(laid)
     async with app.run_test(size=SIZE) as pilot:
 
@@ -101,9 +113,9 @@ async def measure(app_cls: type[App], laid: Layout, moves: int) -> dict[str, flo
             app.screen._refresh_layout()  # the frame's layout work, included in both
             return time.perf_counter() - start
 
-        show = await timed(app.show)  # type: ignore[attr-defined]
-        move = statistics.median([await timed(app.move) for _ in range(moves)])  # type: ignore[attr-defined]
-        page = statistics.median([await timed(app.page) for _ in range(moves)])  # type: ignore[attr-defined]
+        show = await timed(app.show)
+        move = statistics.median([await timed(app.move) for _ in range(moves)])
+        page = statistics.median([await timed(app.page) for _ in range(moves)])
     return {"show": show, "move": move, "page": page}
 
 

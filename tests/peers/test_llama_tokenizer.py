@@ -97,10 +97,9 @@ async def test_chat_goes_through_the_template_and_attribution_adds_up(tokenizer:
 async def test_the_section_shows_a_llama_cpp_tokenization(llama_url, monkeypatch) -> None:
     from textual.widgets import Static, TextArea
 
-    from tests.tui.conftest import settle
-    from tests.tui.flows import open_section, plain
+    from tests.tui.helpers import open_section, plain, settle
     from tm_tui.app import TmApp
-    from tm_tui.cli import LaunchOptions
+    from tm_tui.state import LaunchOptions
     from tm_tui.widgets.token_panel import TokenPanel
 
     monkeypatch.setenv("TENSORMESH_INFERENCE_API_KEY", KEY)

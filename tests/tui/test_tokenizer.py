@@ -17,8 +17,7 @@ from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.token_panel import TokenPanel
 from tm_tui.widgets.token_view import TokenView
 
-from .conftest import SIZE, settle
-from .flows import open_section, plain
+from .helpers import SIZE, open_section, plain, settle
 
 MODEL = "MiniMaxAI/MiniMax-M2.5"
 OTHER = "Qwen/Qwen3-30B-A3B-Instruct-2507"
@@ -445,13 +444,12 @@ async def test_prices_that_arrive_late_update_the_shown_cost(emulator_env, make_
 
 
 async def test_switching_surface_lists_its_models_and_tokenizes_there(emulator_env, make_app):
-    from tm_tui.widgets.context_bar import ContextChanged
+    from tm_tui.session import SessionChange
 
     app = make_app(model=MODEL)
     async with app.run_test(size=SIZE) as pilot:
         await open_section(pilot, "tokenizer")
-        pilot.app.session.set_surface("on_demand")
-        pilot.app.post_message(ContextChanged())
+        await pilot.app.change_session(SessionChange(surface="on_demand"))
         await settle(pilot)
         s = screen(pilot)
         assert "ada-llama-8b" in s.model_names and MODEL not in s.model_names

@@ -10,8 +10,7 @@ from textual.widgets import TextArea
 from tm_tui.emulator import faults
 from tm_tui.emulator.tokenizer import tokenizer_for
 
-from .conftest import SIZE, settle
-from .flows import open_section
+from .helpers import SIZE, open_section, settle
 
 MODEL = "MiniMaxAI/MiniMax-M2.5"
 TEXT = "Tokenizers split text:\n  emoji 🦜, CJK 日本語,\ttabs and spaces."

@@ -67,10 +67,10 @@ def pieces_from_strs(token_strs: Sequence[str], text: str | None = None) -> list
     target = text.encode("utf-8", "surrogatepass") if text is not None else None
     candidates: list[list[bytes]] = []
     for spelling in SPELLINGS:
-        pieces = [spelling(s) for s in token_strs]
-        if any(p is None for p in pieces):
+        spelt = [spelling(s) for s in token_strs]
+        done = [p for p in spelt if p is not None]
+        if len(done) != len(spelt):
             continue
-        done: list[bytes] = pieces  # type: ignore[assignment]
         joined = b"".join(done)
         if target is not None and joined.endswith(target):  # a BOS token may come first
             return done

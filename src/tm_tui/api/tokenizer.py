@@ -93,8 +93,9 @@ def _malformed(what: str, reply: Reply) -> ProtocolError:
 
 def _classify_404(error: NotFound, model: str) -> NotFound:
     """A 404 names either the model (OpenAI error with code/param) or a route the server lacks."""
-    body = error.body if isinstance(error.body, dict) else {}
-    detail = body.get("error") if isinstance(body.get("error"), dict) else body
+    body: dict[str, Any] = error.body if isinstance(error.body, dict) else {}
+    inner = body.get("error")
+    detail: dict[str, Any] = inner if isinstance(inner, dict) else body
     about_model = detail.get("param") == "model" or "model" in str(detail.get("code", "")).lower()
     about_model = about_model or "model" in error.message.lower()
     cls = UnknownModel if about_model else NoTokenizer
@@ -106,7 +107,7 @@ def card_context_length(card: ModelCard) -> int | None:
     """A model's context window from its /v1/models card: `max_model_len` (vLLM, Tensormesh) or
     llama.cpp's `meta.n_ctx` (`n_ctx_train`, the trained maximum, only when n_ctx is absent)."""
     extra = card.model_extra or {}
-    meta = extra.get("meta") if isinstance(extra.get("meta"), dict) else {}
+    meta: dict[str, Any] = extra["meta"] if isinstance(extra.get("meta"), dict) else {}
     for value in (extra.get("max_model_len"), meta.get("n_ctx"), meta.get("n_ctx_train")):
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
@@ -291,13 +292,13 @@ class TokenizerClient:
             self.tokenize(model, messages=messages[: k + 1], add_generation_prompt=False, pieces=False)
             for k in range(len(messages))
         ]
-        contents = [self._content_count(model, m) for m in messages]
         full = self.tokenize(model, messages=messages, pieces=False)
-        counted = await asyncio.gather(full, *prefixes, *contents)
-        total = counted[0].count
-        prefix_counts = [t.count for t in counted[1 : 1 + len(messages)]]
-        content_counts = counted[1 + len(messages) :]
-        shares, previous = [], 0
+        tokenized = await asyncio.gather(full, *prefixes)
+        content_counts = await asyncio.gather(*(self._content_count(model, m) for m in messages))
+        total = tokenized[0].count
+        prefix_counts = [t.count for t in tokenized[1:]]
+        shares: list[MessageShare] = []
+        previous = 0
         for message, upto, content in zip(messages, prefix_counts, content_counts, strict=True):
             shares.append(MessageShare(str(message.get("role", "")), content, upto - previous))
             previous = upto

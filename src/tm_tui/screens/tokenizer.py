@@ -38,7 +38,8 @@ from textual.widgets import (
 
 from tm_tui.api.errors import TmError
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.text_safety import sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.token_panel import Shown, TokenPanel
 
 if TYPE_CHECKING:
@@ -411,10 +412,16 @@ class TokenizerScreen(SectionScreen):
         target = self._target()
         texts = self._text("tok-prefix-a"), self._text("tok-prefix-b")
         self._require(all(texts), "Write both texts: the earlier request left, the next one right.")
-        if self.query_one("#tok-prefix-chat", Checkbox).value:
-            chats = [parse_chat(t) for t in texts]
-            return lambda: asyncio.gather(*(self._tokenized(target, messages=c) for c in chats))
-        return lambda: asyncio.gather(*(self._tokenized(target, text=t) for t in texts))
+        as_chats = self.query_one("#tok-prefix-chat", Checkbox).value
+
+        async def both() -> tuple[Shown, Shown]:
+            if as_chats:
+                first, second = (self._tokenized(target, messages=parse_chat(t)) for t in texts)
+            else:
+                first, second = (self._tokenized(target, text=t) for t in texts)
+            return await asyncio.gather(first, second)
+
+        return both
 
     @staticmethod
     def _require(value: object, message: str) -> None:
@@ -604,7 +611,7 @@ class TokenizerScreen(SectionScreen):
         from tm_tui.tokens.analysis import chat_messages, format_chat
 
         last, draft = self._chat_requests()
-        found = [chat_messages(body) for body in (last, draft) if body]
+        found = [asked for body in (last, draft) if body and (asked := chat_messages(body))]
         if not found:
             self.notify("Nothing to tokenize yet: send or type a message in Chat first.", severity="warning")
             return

@@ -12,9 +12,9 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from tm_tui.chat.cost import Pricing, format_usd
+from tm_tui.text_safety import sanitize
 from tm_tui.tokens.analysis import input_cost
 from tm_tui.tokens.spans import Layout, Span
-from tm_tui.widgets.error_panel import sanitize
 from tm_tui.widgets.token_view import TokenView, _visible
 
 BAR_CELLS = 12
