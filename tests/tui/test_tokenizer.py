@@ -422,6 +422,12 @@ def test_token_view_wraps_long_lines(view_cls):
 
     assert wrap("a" * 25, 10, False) == [(0, 10), (10, 20), (20, 25)]
     assert wrap("ab\ncd\n", 10, False) == [(0, 3), (3, 6)]
+    text = "hello world, this wraps after spaces 🦜 and\tnot inside words\n"
+    for whitespace in (False, True):
+        lines = wrap(text, 12, whitespace)
+        assert "".join(text[a:b] for a, b in lines) == text
+        assert all(b == c for (_, b), (c, _) in zip(lines, lines[1:], strict=False))
+        assert text[lines[0][0] : lines[0][1]] == "hello "
     assert view_cls.BINDINGS
 
 

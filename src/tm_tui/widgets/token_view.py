@@ -65,7 +65,8 @@ def _plain(text: str) -> bool:
 
 
 def wrap(text: str, width: int, whitespace: bool) -> list[tuple[int, int]]:
-    """Character ranges of the visual lines: split at newlines (kept at the line's end), then at `width` cells."""
+    """Character ranges of the visual lines: split at newlines (kept at the line's end), then to fit
+    `width` cells, after a space where there is one."""
     width = max(width, 8)
     lines: list[tuple[int, int]] = []
     start = 0
@@ -76,19 +77,27 @@ def wrap(text: str, width: int, whitespace: bool) -> list[tuple[int, int]]:
         body_end = end - 1 if newline >= 0 else end
         if _plain(text[start:body_end]):
             budget = width - (1 if newline >= 0 else 0)  # room for "↵"
-            for a in range(start, max(body_end, start + 1), budget):
-                lines.append((a, min(a + budget, body_end)))
-            lines[-1] = (lines[-1][0], end)
+            a = start
+            while body_end - a > budget:
+                space = text.rfind(" ", a, a + budget)  # break after a space when there is one
+                stop = space + 1 if space > a else a + budget
+                lines.append((a, stop))
+                a = stop
+            lines.append((a, end))
         elif cell_len(TokenView._draw(text, start, end, whitespace)) <= width:
             lines.append((start, end))  # most lines fit: no per-character measuring
         else:
-            a, used = start, 0
+            a, used, space = start, 0, -1
             for i in range(start, end):
                 w = cell_len(_visible(text[i], whitespace))
                 if used + w > width and i > a:
-                    lines.append((a, i))
-                    a, used = i, 0
+                    stop = space + 1 if space > a else i
+                    lines.append((a, stop))
+                    a, space = stop, -1
+                    used = cell_len(TokenView._draw(text, a, i, whitespace))
                 used += w
+                if text[i] == " ":
+                    space = i
             lines.append((a, end))
         if newline < 0:
             break
