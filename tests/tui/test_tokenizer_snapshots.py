@@ -10,7 +10,7 @@ from textual.widgets import TextArea
 from tm_tui.emulator import faults
 from tm_tui.emulator.tokenizer import tokenizer_for
 
-from .helpers import SIZE, open_section, settle
+from .helpers import SIZE, open_section, settle, wait_until
 
 MODEL = "MiniMaxAI/MiniMax-M2.5"
 TEXT = "Tokenizers split text:\n  emoji 🦜, CJK 日本語,\ttabs and spaces."
@@ -20,6 +20,7 @@ def tokenizer_with(tab: str, fill: dict[str, str], *keys: str) -> Callable[[Pilo
     async def run_before(pilot: Pilot) -> None:
         await open_section(pilot, "tokenizer")
         screen = pilot.app.screen
+        await wait_until(pilot, lambda: screen.pricing, "serverless prices")  # costs in the picture
         for widget_id, text in fill.items():
             screen.query_one(f"#{widget_id}", TextArea).load_text(text)
         screen.action_tab(tab)
