@@ -277,6 +277,25 @@ class TmApp(App[None]):
                 lambda node=active.node, action=binding.action: self.run_action(action, node),
             )
 
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """The palette's "Screenshot": saved in `<data dir>/screenshots` (created as needed) rather than
+        Textual's ~/Downloads, which may not exist; the path is shown."""
+        from tm_tui.config import paths
+
+        directory = Path(path) if path else paths.tui_data_dir(self.env) / "screenshots"
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(filename, str(directory), time_format)
+        except OSError as error:
+            self.notify(
+                f"Not saved: {error.strerror or error}", title="Screenshot", severity="error", markup=False
+            )
+            return None
+        self.notify(f"Saved to {saved}", title="Screenshot", markup=False)
+        return saved
+
     # -- theme -----------------------------------------------------------------------------------
     def _remember_theme(self, name: str) -> None:
         if name != self.cache.theme:
