@@ -1,6 +1,6 @@
 """How responsive the token view stays on a 100 KB text, against a plain Static holding the whole Text.
 
-    .venv/bin/python bench/bench_tokenizer.py [--kb 100] [--moves 20]
+    .venv/bin/python bench/bench_tokenizer.py [--kb 100] [--moves 20] [--tiny] [--json FILE]
 
 Both apps run headless (Textual's test driver, 120x40) on the same tokens (the emulator's tokenizer, no
 network) and the same colours. Measured, wall clock: showing the result (layout + first frame), one
@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from rich.style import Style
 from rich.text import Text
@@ -27,6 +29,9 @@ from tm_tui.api.token_pieces import pieces_from_strs
 from tm_tui.emulator.tokenizer import tokenizer_for
 from tm_tui.tokens.spans import Layout, layout
 from tm_tui.widgets.token_view import HUES, TokenView
+
+sys.path.insert(0, str(Path(__file__).parent))
+from results import Figure, add_arguments, write_figures  # noqa: E402
 
 SIZE = (120, 40)
 LINE = "The quick brown fox jumps over the lazy dog 🦜 日本語, again and again.\n"
@@ -123,7 +128,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", type=int, default=100)
     parser.add_argument("--moves", type=int, default=20)
+    add_arguments(parser)
     args = parser.parse_args()
+    if args.tiny:
+        args.kb, args.moves = 2, 2
 
     start = time.perf_counter()
     laid = make_layout(args.kb)
@@ -135,12 +143,25 @@ def main() -> None:
         f"{args.kb} KB, {len(laid.text):,} characters, {len(laid.spans):,} tokens; layout {layout_s * 1e3:.0f} ms"
     )
     print(f"{'':28}{'Static (baseline) ms':>22}{'TokenView ms':>14}{'ratio':>8}")
-    for key, name in (
-        ("show", "show result"),
-        ("move", "cursor move (median)"),
-        ("page", "page down (median)"),
-    ):
+    names = (("show", "show result"), ("move", "cursor move (median)"), ("page", "page down (median)"))
+    for key, name in names:
         print(f"{name:28}{base[key] * 1e3:22.1f}{view[key] * 1e3:14.1f}{base[key] / view[key]:8.1f}")
+    baseline_name = "a Static holding the whole styled Text"
+    goals = {"move": "< 150 ms", "show": "", "page": ""}
+    write_figures(
+        args,
+        [
+            Figure(
+                f"tokenizer {args.kb} KB: {name}",
+                view[key] * 1e3,
+                "ms",
+                base[key] * 1e3,
+                baseline_name,
+                goals[key],
+            )
+            for key, name in names
+        ],
+    )
 
 
 if __name__ == "__main__":

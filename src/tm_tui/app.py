@@ -45,8 +45,6 @@ from tm_tui.widgets.error_panel import describe
 if TYPE_CHECKING:
     from tm_tui.config import ResolvedSettings
 
-# Benchmark hook: write the wall-clock time of the first frame to this file, then exit.
-FIRST_PAINT_ENV = "TM_TUI_FIRST_PAINT_FILE"
 ERROR_LOG = "errors.log"
 HERE = Path(__file__).parent
 
@@ -131,13 +129,8 @@ class TmApp(App[None]):
         self.theme_changed_signal.subscribe(self, lambda theme: self._remember_theme(theme.name))
 
     def on_ready(self) -> None:
-        """The first frame is on screen; only now touch the network and heavy imports."""
-        marker = self.env.get(FIRST_PAINT_ENV)
-        if marker:
-            with open(marker, "w", encoding="utf-8") as handle:
-                handle.write(repr(time.time()))
-            self.exit()
-            return
+        """The first frame is on screen; only now touch the network and heavy imports (a thread:
+        started earlier, it would hold the GIL while the first frame is built)."""
         self.start_session()
 
     @work(thread=True, exclusive=True, group="session")

@@ -35,6 +35,7 @@ from tm_tui.screens.sections import SECTIONS, SectionScreen
 from tm_tui.session import SessionChange
 from tm_tui.surface import Surface
 from tm_tui.widgets.metrics_bar import ConversationBar
+from tm_tui.widgets.prompt_input import PromptInput
 from tm_tui.widgets.prompt_messages import PromptRecall, PromptSubmitted
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
     from tm_tui.store.history import HistoryStore, StoredMessage
     from tm_tui.widgets.chat_message import MessageView
     from tm_tui.widgets.params_panel import ParamsPanel
-    from tm_tui.widgets.prompt_input import PromptInput
 
 HERE = Path(__file__).parent
 # Keyed by `Mode` values (a StrEnum, so `MODE_LABELS[mode]` works): the history store that defines
@@ -77,6 +77,7 @@ class ReplySaved(Message):
 
 class ChatScreen(SectionScreen):
     SECTION_ID = "chat"
+    AUTO_FOCUS = "#prompt"
     CSS_PATH: ClassVar = [
         HERE / "chat.tcss",
         HERE.parent / "widgets/chat_message.tcss",
@@ -168,8 +169,10 @@ class ChatScreen(SectionScreen):
         yield ConversationBar(id="chat-totals")
         with Vertical(id="prompt-box"):
             yield Static("", id="edit-note", markup=False)
-            # Stand-in until `_mount_prompt` (after the first frame), styled like the focused prompt.
-            yield Static(PROMPT_PLACEHOLDER, id="prompt-stub", markup=False)
+            # In the first frame, focused (AUTO_FOCUS): the footer's first keys are the prompt's
+            # (bench/bench_startup.py waits for them). A stand-in swapped in later cost a second
+            # footer rebuild and kept "Send" out of the footer for a few hundred ms.
+            yield PromptInput(id="prompt", placeholder=PROMPT_PLACEHOLDER)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -178,19 +181,7 @@ class ChatScreen(SectionScreen):
         self.watch(conversation, "scroll_y", self._scrolled, init=False)
         self.query_one("#edit-note").display = False
         self.query_one("#chat-model-note").display = False
-        self.call_after_refresh(self._mount_prompt)
         self.call_after_refresh(self._mount_toolbar)
-
-    async def _mount_prompt(self) -> None:
-        """The prompt in place of its stand-in: importing and building a `TextArea` is a good part
-        of a first frame's cost. Keys typed before this are lost, but only a few ms' worth."""
-        from tm_tui.widgets.prompt_input import PromptInput
-
-        prompt = PromptInput(id="prompt", placeholder=PROMPT_PLACEHOLDER)
-        with self.app.batch_update():
-            await self.query_one("#prompt-stub").remove()
-            await self.query_one("#prompt-box").mount(prompt)
-        prompt.focus()
 
     async def _mount_toolbar(self) -> None:
         """The toolbar's dropdowns, in place of their stand-ins: three `Select`s (each with its option
@@ -815,8 +806,6 @@ class ChatScreen(SectionScreen):
     # -- rendering ------------------------------------------------------------------------------------
     @property
     def _prompt(self) -> PromptInput:
-        from tm_tui.widgets.prompt_input import PromptInput
-
         return self.query_one("#prompt", PromptInput)
 
     @property
