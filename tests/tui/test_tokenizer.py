@@ -17,7 +17,7 @@ from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.token_panel import TokenPanel
 from tm_tui.widgets.token_view import TokenView
 
-from .helpers import SIZE, open_section, plain, settle
+from .helpers import SIZE, open_section, plain, settle, wait_until
 
 MODEL = "MiniMaxAI/MiniMax-M2.5"
 OTHER = "Qwen/Qwen3-30B-A3B-Instruct-2507"
@@ -66,6 +66,8 @@ async def test_text_is_tokenized_with_counts_cost_and_context(emulator_env, make
         text = "Hello world, how are you?"
         panel = await tokenize_text(pilot, text)
         n = len(emulator_ids(text))
+        # Prices load beside the tokenization; if they come second, the shown cost is redone.
+        await wait_until(pilot, lambda: "n/a" not in counts(panel), "the cost at the model's price")
         shown = counts(panel)
         assert f"Tokens {n}  Chars {len(text)}" in shown
         assert f"Chars/token {len(text) / n:.2f}" in shown
