@@ -17,6 +17,7 @@ API layer are imported inside the methods that run later.
 from __future__ import annotations
 
 import gc
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -771,6 +772,11 @@ class ChatScreen(SectionScreen):
             system_prompt=self.chat.system_prompt, params=self.chat.params,
         )  # fmt: skip
         return request_spec(client, self.chat.mode, body)
+
+    def requests_for_tokenizer(self) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+        """The last request sent and the one the draft would send (the Tokenizer's "from Chat")."""
+        draft = self._draft_request()
+        return (self.last_request.body if self.last_request else None, draft.body if draft else None)
 
     def action_compare(self) -> None:
         from tm_tui.screens.chat_compare import CompareScreen
