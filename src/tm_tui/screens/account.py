@@ -169,7 +169,8 @@ class AccountScreen(SectionScreen):
         Binding("t", "refresh_token", "Refresh token", id="account.refresh", tooltip="Refresh the login now"),
         Binding("o", "logout", "Log out", id="account.logout", tooltip="Forget the control-plane login"),
         Binding("k", "set_key", "Set API key", id="account.key.set", tooltip="Paste an inference API key"),
-        Binding("p", "pick_key", "Pick API key", id="account.key.pick", tooltip="Use one of your API keys"),
+        # Not in the footer (it is full): the API keys tab (2) says "enter uses the highlighted key".
+        Binding("p", "pick_key", "Pick API key", show=False, id="account.key.pick", tooltip="Use one of your API keys"),
         Binding("e", "edit_profile", "Edit profile", id="account.profile.edit", tooltip="Edit your name"),
         Binding("a", "accept_tos", "Accept terms", id="account.tos.accept", tooltip="Accept the terms of service"),
         Binding("n", "new_key", "New key", id="account.key.new", tooltip="Create an API key"),
@@ -293,8 +294,10 @@ class AccountScreen(SectionScreen):
 
     def forget_results(self) -> None:
         """Another profile is active: what was shown for the previous one no longer applies."""
-        if not self.query_one(LoginPanel).is_waiting:
-            self.query_one(LoginPanel).reset()
+        panel = self.query_one(LoginPanel)
+        if not panel.is_waiting:
+            panel.reset()
+            panel.idle(IDLE_HINTS[self.app.context.login])
         self.query_one("#key-message", Static).update("")
         self.query_one("#key-error", ErrorPanel).display = False
         self.query_one("#user-message", Static).update("")
@@ -403,11 +406,11 @@ class AccountScreen(SectionScreen):
             return self.activity_pane.can_go(-1 if action == "prev_page" else 1)
         return True
 
-    def action_command(self, action: str) -> None:
-        """A palette command from anywhere: bring its tab forward, then run it."""
+    def run_when_ready(self, action: str) -> None:
+        """A palette command from anywhere: its tab comes forward first, so the action can run."""
         if tab := TAB_OF_ACTION.get(action):
-            self.action_show_tab(tab)
-        self.call_later(self.run_action, action)
+            super().run_when_ready(f"show_tab('{tab}')")
+        super().run_when_ready(action)
 
     # -- browser login -------------------------------------------------------------------------------
     def action_login(self) -> None:

@@ -36,13 +36,12 @@ def when(timestamp: str | None) -> str:
 
 
 def activity_cells(activity: Activity) -> tuple[str, ...]:
-    resource = " ".join(part for part in (activity.resource_type, activity.resource_id) if part)
     return tuple(
         sanitize(cell) or "—"
         for cell in (
             when(activity.occurred_at),
             activity.action or "",
-            resource,
+            activity.resource_id or activity.resource_type or "",
             activity.description or "",
             activity.actor_display or activity.actor_type or "",
         )

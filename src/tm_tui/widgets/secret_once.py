@@ -35,7 +35,8 @@ class SecretOnceScreen(ModalScreen[None]):
         Binding("v", "toggle_reveal", "Show/hide", id="secret.reveal", tooltip="Show or hide the key"),
         Binding("c", "copy", "Copy", id="secret.copy", tooltip="Copy the key to the clipboard (OSC 52)"),
         Binding("u", "use", "Use for inference", id="secret.use", tooltip="Make it the active inference key"),
-        Binding("escape,enter", "close", "Done", id="secret.close"),
+        # Not enter: a habitual enter must not throw the only view of the key away.
+        Binding("escape", "close", "Done", id="secret.close"),
     ]
 
     class Activated(Message):
@@ -51,6 +52,7 @@ class SecretOnceScreen(ModalScreen[None]):
         self.revealed = False
         self.copied = False
         self.used = False
+        self.warned = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="secret-box") as box:
@@ -61,7 +63,7 @@ class SecretOnceScreen(ModalScreen[None]):
             yield Static("", id="secret-message", markup=False)
             yield ErrorPanel(id="secret-error")
             yield Static(
-                "v shows/hides · c copies · u makes it the active inference key · enter/esc closes",
+                "v shows/hides · c copies · u makes it the active inference key · esc closes",
                 classes="secret-keys",
                 markup=False,
             )
@@ -109,5 +111,11 @@ class SecretOnceScreen(ModalScreen[None]):
         self.query_one("#secret-message", Static).update(Text(text, "bold"))
 
     def action_close(self) -> None:
+        if not (self.copied or self.used or self.warned):
+            self.warned = True  # one more esc closes: the user has been told what that means
+            self.query_one("#secret-message", Static).update(
+                Text("Not copied yet: esc again closes, and this key cannot be shown again.", "bold")
+            )
+            return
         self._secret = ""  # forgotten: the one copy this screen held
         self.dismiss(None)
