@@ -304,7 +304,6 @@ class AccountScreen(SectionScreen):
         self.user = None
         self.keys_pane.not_available("")
         self.activity_pane.not_available("")
-        self.activity_pane.page = 1
 
     def context_changed(self, context: AppContext) -> None:
         session = self.app.session
@@ -387,8 +386,8 @@ class AccountScreen(SectionScreen):
             return waiting
         if action == "leave_field":
             return isinstance(self.focused, Input)
-        if action == "login":  # on the other tabs only when a login is what is missing
-            return not waiting and (tab == "overview" or self.app.context.login != LoginState.LOGGED_IN)
+        if action == "login":  # on every tab: a 401 anywhere leads here, and back
+            return not waiting
         if action in ("refresh_token", "logout"):
             return session is not None and bool(session.settings.control_plane_token.value)
         if action == "pick_key":

@@ -57,6 +57,7 @@ class ActivityPane(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.page = 1  # the page on screen
+        self.wanted = 1  # the page last asked for: a retry (or the reload after a login) asks again
         self.last = 1
         self.total = 0
         self.loaded = False  # a page has arrived since the last (re)start
@@ -75,15 +76,17 @@ class ActivityPane(Vertical):
 
     def not_available(self, reason: str) -> None:
         self.loaded = False
+        self.page = self.wanted = 1
         self.query_one("#activity-error", ErrorPanel).display = False
         self.query_one(DataTable).clear()
         self.query_one("#activity-pages", Static).update("")
         self._say(reason)
 
     def load(self, client: ControlPlaneClient, page: int | None = None) -> None:
-        """Load `page` (default: the one on screen); the shown page stays until it arrives."""
+        """Load `page` (default: the one last asked for); the shown page stays until it arrives."""
+        self.wanted = max(1, page or self.wanted)
         self.query_one(DataTable).loading = True
-        self.fetch(client, max(1, page or self.page))
+        self.fetch(client, self.wanted)
 
     def can_go(self, step: int) -> bool:
         return self.loaded and 1 <= self.page + step <= self.last
