@@ -39,6 +39,16 @@ def screen_text(screen) -> str:
     return "\n".join(plain(static) for static in screen.query(Static))
 
 
+def visible_text(screen) -> str:
+    """What the displayed Statics of a screen show (hidden panels and tabs left out)."""
+    shown = [
+        static
+        for static in screen.query(Static)
+        if static.display and all(node.display for node in static.ancestors if hasattr(node, "display"))
+    ]
+    return "\n".join(plain(static) for static in shown)
+
+
 async def fill(pilot: Pilot, values: dict[str, str], submit: bool = True) -> None:
     """Set the inputs of the form on top (by id), then press enter in the last one."""
     screen = pilot.app.screen

@@ -28,7 +28,7 @@ from .account_flows import (
     text_of,
 )
 from .conftest import SIZE, settle
-from .flows import FROZEN_NOW, frozen_emulator, open_section, plain
+from .flows import FROZEN_NOW, frozen_emulator, open_section, plain, snapshot_of
 from .test_chat import PLAIN_MODEL, answers, send, shown
 
 
@@ -245,3 +245,23 @@ def test_expiry_and_scopes_are_parsed():
     assert parse_scopes("") == ()
     with pytest.raises(ValueError):
         parse_scopes("in[red]ference")
+
+
+def test_snapshot_keys_tab(app, snap_compare):
+    assert snap_compare(app, terminal_size=SIZE, run_before=snapshot_of(ACCOUNT, "2"))
+
+
+def test_snapshot_new_key_shown_once(app, snap_compare, monkeypatch):
+    from tm_tui.emulator.control_plane import users
+
+    monkeypatch.setattr(users.secrets, "token_hex", lambda n: "0123456789abcdef"[: 2 * n])
+    monkeypatch.setattr(users, "now", lambda: FROZEN_NOW)
+
+    async def run_before(pilot):
+        await open_keys(pilot)
+        await pilot.press("n")
+        await fill(pilot, {"key-name": "build-box", "key-expiry": "90"})
+        await pilot.press("c")  # copied: the notification shows too
+        await settle(pilot)  # the list behind has reloaded
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

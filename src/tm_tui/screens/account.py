@@ -300,7 +300,7 @@ class AccountScreen(SectionScreen):
             panel.idle(IDLE_HINTS[self.app.context.login])
         self.query_one("#key-message", Static).update("")
         self.query_one("#key-error", ErrorPanel).display = False
-        self.query_one("#user-message", Static).update("")
+        self.show_user_note("")
         self.user = None
         self.keys_pane.not_available("")
         self.activity_pane.not_available("")
@@ -366,12 +366,16 @@ class AccountScreen(SectionScreen):
         if self.query_one("#user-error", ErrorPanel).show(explain(message.error, "read the profile")):
             if self.user is None:
                 user.update("")
-            self.query_one("#user-message", Static).update(message.note)
         elif message.user is not None:
             self.user = message.user
             user.update(user_lines(message.user))
-            self.query_one("#user-message", Static).update(Text(message.note, "bold"))
+        self.show_user_note(message.note)
         self.refresh_bindings()
+
+    def show_user_note(self, note: str) -> None:
+        line = self.query_one("#user-message", Static)
+        line.update(Text(note, "bold"))
+        line.display = bool(note)
 
     # -- bindings shown only when they can act -------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -625,11 +629,16 @@ class AccountScreen(SectionScreen):
         self.app.push_screen(form, partial(self._key_created, session))
 
     def _key_created(self, session: Session, key: ApiKey | None) -> None:
-        if session.control_plane is not None:  # whatever happened, show the server's list
+        if key is None or not key.id:  # cancelled, or failed part way: show the server's list
+            self._reload_keys(session)
+            return
+        activate = partial(self.activate_and_announce, session)
+        secret = SecretOnceScreen(key.name or "", key.id, activate)
+        self.app.push_screen(secret, lambda _: self._reload_keys(session))
+
+    def _reload_keys(self, session: Session) -> None:
+        if session.control_plane is not None:
             self.keys_pane.load(session.control_plane, self.now(), active_key(session))
-        if key is not None and key.id:
-            activate = partial(self.activate_and_announce, session)
-            self.app.push_screen(SecretOnceScreen(key.name or "", key.id, activate))
 
     def action_revoke_key(self) -> None:
         key = self.keys_pane.highlighted()
