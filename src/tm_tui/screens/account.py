@@ -265,8 +265,11 @@ class AccountScreen(SectionScreen):
 
     # -- tabs --------------------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = f"tab-{tab}"
-        self._tab_shown(tab)
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == f"tab-{tab}":
+            self._tab_shown(tab)
+        else:
+            tabs.active = f"tab-{tab}"  # `TabActivated` follows, and runs `_tab_shown`
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         event.stop()
