@@ -139,7 +139,6 @@ def saved_where(path: Path | None) -> str:
     return f"saved to {path}" if path is not None else "kept in memory for this demo run"
 
 
-
 async def activate_key(session: Session, key: str) -> str:
     """Check `key` on the active surface, save it as the profile's inference key and rebuild the
     clients; returns what to tell the user. Raises `TmError` / `ConfigFileError`, having saved nothing."""
@@ -162,7 +161,9 @@ class AccountScreen(SectionScreen):
     CSS_PATH = Path(__file__).with_name("account.tcss")
     AUTO_FOCUS = None  # no field takes the keys at start: every binding works at once
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("l", "login", "Log in", id="account.login", tooltip="Log in to the control plane in a browser"),
+        Binding(
+            "l", "login", "Log in", id="account.login", tooltip="Log in to the control plane in a browser"
+        ),
         Binding("escape", "cancel_login", "Cancel login", id="account.login.cancel"),
         Binding("escape", "leave_field", "Leave field", show=False, id="account.field.leave"),
         Binding("c", "copy_url", "Copy URL", id="account.login.copy", tooltip="Copy the login URL"),
@@ -170,19 +171,36 @@ class AccountScreen(SectionScreen):
         Binding("o", "logout", "Log out", id="account.logout", tooltip="Forget the control-plane login"),
         Binding("k", "set_key", "Set API key", id="account.key.set", tooltip="Paste an inference API key"),
         # Not in the footer (it is full): the API keys tab (2) says "enter uses the highlighted key".
-        Binding("p", "pick_key", "Pick API key", show=False, id="account.key.pick", tooltip="Use one of your API keys"),
+        Binding(
+            "p",
+            "pick_key",
+            "Pick API key",
+            show=False,
+            id="account.key.pick",
+            tooltip="Use one of your API keys",
+        ),
         Binding("e", "edit_profile", "Edit profile", id="account.profile.edit", tooltip="Edit your name"),
-        Binding("a", "accept_tos", "Accept terms", id="account.tos.accept", tooltip="Accept the terms of service"),
+        Binding(
+            "a", "accept_tos", "Accept terms", id="account.tos.accept", tooltip="Accept the terms of service"
+        ),
         Binding("n", "new_key", "New key", id="account.key.new", tooltip="Create an API key"),
-        Binding("d", "revoke_key", "Revoke", id="account.key.revoke", tooltip="Revoke the highlighted API key"),
-        Binding("slash", "filter_keys", "Filter", id="account.keys.filter", tooltip="Filter the keys by name"),
-        Binding("s", "cycle_status", "Status filter", id="account.keys.status", tooltip="Show keys of one status"),
+        Binding(
+            "d", "revoke_key", "Revoke", id="account.key.revoke", tooltip="Revoke the highlighted API key"
+        ),
+        Binding(
+            "slash", "filter_keys", "Filter", id="account.keys.filter", tooltip="Filter the keys by name"
+        ),
+        Binding(
+            "s", "cycle_status", "Status filter", id="account.keys.status", tooltip="Show keys of one status"
+        ),
         Binding("left_square_bracket", "prev_page", "Previous page", id="account.activity.prev"),
         Binding("right_square_bracket", "next_page", "Next page", id="account.activity.next"),
         Binding("1", "show_tab('overview')", "Overview", show=False, id="account.tab.overview"),
         Binding("2", "show_tab('keys')", "API keys", show=False, id="account.tab.keys"),
         Binding("3", "show_tab('activity')", "Activity", show=False, id="account.tab.activity"),
-        Binding("r", "reload", "Reload", id="account.reload", tooltip="Load the profile, keys and activity again"),
+        Binding(
+            "r", "reload", "Reload", id="account.reload", tooltip="Load the profile, keys and activity again"
+        ),
     ]
 
     # -- messages: one per worker outcome ----------------------------------------------------------
@@ -238,7 +256,9 @@ class AccountScreen(SectionScreen):
                     yield LoginPanel(id="login")
                 with Vertical(id="key-box", classes="box") as box:
                     box.border_title = "Inference API key"
-                    yield SecretInput("paste an inference API key, then enter (esc leaves the field)", id="key-input")
+                    yield SecretInput(
+                        "paste an inference API key, then enter (esc leaves the field)", id="key-input"
+                    )
                     yield Static("", id="key-message", markup=False)
                     yield ErrorPanel(id="key-error")
             with TabPane(TABS["keys"], id="tab-keys"):
@@ -341,7 +361,9 @@ class AccountScreen(SectionScreen):
             self.query_one("#user-error", ErrorPanel).display = False
             self.user = None
             user.update(Text(session.control_plane_reason or "Not logged in.", "italic"))
-            self.keys_pane.not_available("Log in (l, on Overview) to list your API keys, or paste a key there (k).")
+            self.keys_pane.not_available(
+                "Log in (l, on Overview) to list your API keys, or paste a key there (k)."
+            )
             self.activity_pane.not_available("Log in (l, on Overview) to see your account's activity.")
             self.refresh_bindings()
             return

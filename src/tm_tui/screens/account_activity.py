@@ -50,7 +50,9 @@ def activity_cells(activity: Activity) -> tuple[str, ...]:
 
 class ActivityPane(Vertical):
     class Loaded(Message):
-        def __init__(self, page: int, result: ActivitiesPage | None, error: BaseException | None = None) -> None:
+        def __init__(
+            self, page: int, result: ActivitiesPage | None, error: BaseException | None = None
+        ) -> None:
             super().__init__()
             self.page, self.result, self.error = page, result, error
 
@@ -106,7 +108,9 @@ class ActivityPane(Vertical):
     def on_activity_pane_loaded(self, message: Loaded) -> None:
         table = self.query_one(DataTable)
         table.loading = False
-        if self.query_one("#activity-error", ErrorPanel).show(explain(message.error, "read the activity log")):
+        if self.query_one("#activity-error", ErrorPanel).show(
+            explain(message.error, "read the activity log")
+        ):
             if self.loaded:
                 self._say(f"Still showing page {self.page}; r retries page {message.page}.")
             else:
@@ -125,7 +129,9 @@ class ActivityPane(Vertical):
             self.query_one("#activity-pages", Static).update("")
             self._say("No activity yet: what you do with this account (keys, profile, logins) shows here.")
             return
-        self.query_one("#activity-pages", Static).update(page_bar(self.page, self.last, self.total, "activities"))
+        self.query_one("#activity-pages", Static).update(
+            page_bar(self.page, self.last, self.total, "activities")
+        )
         if not activities:
             self._say(f"Page {self.page} is empty: the list has shrunk. [ goes back.")
         else:

@@ -19,7 +19,9 @@ def explain(error: BaseException | None, doing: str) -> BaseException | None:
     if isinstance(error, AuthError):
         error.hint = LOGIN_AND_COME_BACK
     elif isinstance(error, PermissionDenied):
-        error.hint = f"Your account lacks the permission to {doing}; ask an administrator of your organisation."
+        error.hint = (
+            f"Your account lacks the permission to {doing}; ask an administrator of your organisation."
+        )
     elif isinstance(error, NetworkError):
         error.hint = f"{error.hint} {RETRY}".strip()
     return error

@@ -77,7 +77,7 @@ def parse_scopes(text: str) -> tuple[str, ...]:
 
 
 def parse_expiry(text: str, now: datetime) -> datetime | None:
-    """"never" / empty → None; a number of days (`90`, `90d`); or a date (`2027-01-31`, end of that
+    """ "never" / empty → None; a number of days (`90`, `90d`); or a date (`2027-01-31`, end of that
     day UTC). Raises ValueError when it is in the past or more than five years away."""
     value = text.strip().lower()
     if value in ("", "never"):
@@ -89,7 +89,9 @@ def parse_expiry(text: str, now: datetime) -> datetime | None:
         expires = now + timedelta(days=days)
     else:
         try:
-            expires = datetime.combine(date.fromisoformat(value), datetime.max.time(), UTC).replace(microsecond=0)
+            expires = datetime.combine(date.fromisoformat(value), datetime.max.time(), UTC).replace(
+                microsecond=0
+            )
         except ValueError:
             raise ValueError("Write never, a number of days (90) or a date (2027-01-31).") from None
         if expires <= now:

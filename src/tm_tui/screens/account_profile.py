@@ -20,7 +20,11 @@ if TYPE_CHECKING:
     from tm_tui.api.control_plane import ControlPlaneClient
     from tm_tui.api.models.control_plane import User
 
-NAME_FIELDS = (("first-name", "First name", True), ("last-name", "Last name", False), ("display-name", "Display name", False))
+NAME_FIELDS = (
+    ("first-name", "First name", True),
+    ("last-name", "Last name", False),
+    ("display-name", "Display name", False),
+)
 
 
 def tos_accepted(user: User) -> bool:
@@ -59,7 +63,9 @@ class NameChange:
 
 class ProfileEditScreen(FormModal[NameChange, "User"]):
     def __init__(self, user: User, submit: Callable[[NameChange], Awaitable[User]]) -> None:
-        super().__init__("Edit your profile", submit, intro=f"Signed in as {sanitize(user.user_email or '?')}.")
+        super().__init__(
+            "Edit your profile", submit, intro=f"Signed in as {sanitize(user.user_email or '?')}."
+        )
         self.user = user
 
     def compose_fields(self) -> ComposeResult:

@@ -87,7 +87,9 @@ class SecretOnceScreen(ModalScreen[None]):
         self.notify("Copied the API key to the clipboard (OSC 52).", timeout=4)
 
     def action_use(self) -> None:
-        self.query_one("#secret-message", Static).update(Text("Checking the key on the active surface…", "italic"))
+        self.query_one("#secret-message", Static).update(
+            Text("Checking the key on the active surface…", "italic")
+        )
         self.query_one("#secret-error", ErrorPanel).display = False
         self.run_activate(self._secret)
 

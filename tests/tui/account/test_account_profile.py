@@ -4,7 +4,6 @@ the focus, and nothing from a broken profile stays on screen after switching bac
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import DataTable, Input
 
 from tm_tui.emulator.state import DEMO_INFERENCE_KEY
@@ -15,25 +14,9 @@ from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.masked_input import SecretInput
 
-from .account_flows import ACCOUNT, fill, text_of, visible_text
-from .conftest import SIZE, settle
-from .flows import FROZEN_NOW, frozen_emulator, open_section, plain, snapshot_of, write_profiles
-
-
-@pytest.fixture
-def emulator():
-    with frozen_emulator() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    monkeypatch.setattr(AccountScreen, "now", staticmethod(lambda: FROZEN_NOW))
-
-
-@pytest.fixture
-def app(emulator_env, make_app):
-    return make_app()
+from ..conftest import SIZE, settle
+from ..flows import open_section, plain, snapshot_of, write_profiles
+from .flows import ACCOUNT, fill, text_of, visible_text
 
 
 def demo_user(emulator) -> dict:
@@ -59,7 +42,9 @@ async def test_edit_the_name_fields(app, emulator):
         assert app.screen is screen
         user = demo_user(emulator)
         assert (user["firstName"], user["lastName"], user["displayName"]) == ("Augusta", "King", "Augusta K.")
-        assert "Augusta K." in text_of(screen, "#user") and "Profile saved" in text_of(screen, "#user-message")
+        assert "Augusta K." in text_of(screen, "#user") and "Profile saved" in text_of(
+            screen, "#user-message"
+        )
         assert "Augusta K." in str(screen.query_one(ContextBar).render())
 
 
@@ -100,7 +85,9 @@ async def test_accept_the_terms_of_service(app, emulator):
 async def test_the_key_field_lets_go_after_saving_and_on_escape(emulator, make_app, monkeypatch):
     """Issue #8: after saving a key the focus stayed in the field, so `p` typed into it."""
     monkeypatch.setenv("TENSORMESH_CONTROL_PLANE_TOKEN", emulator.control_plane_token)
-    app = make_app(control_plane_url=emulator.control_plane_base_url, serverless_url=emulator.serverless_base_url)
+    app = make_app(
+        control_plane_url=emulator.control_plane_base_url, serverless_url=emulator.serverless_base_url
+    )
     async with app.run_test(size=SIZE) as pilot:
         await open_section(pilot, ACCOUNT)
         screen = app.screen
@@ -122,7 +109,9 @@ async def test_the_key_field_lets_go_after_saving_and_on_escape(emulator, make_a
         assert field.value == "half-typed" and screen.active_tab == "keys"
 
 
-async def test_nothing_of_a_broken_profile_stays_after_switching_back(emulator, make_app, isolated_dirs, monkeypatch):
+async def test_nothing_of_a_broken_profile_stays_after_switching_back(
+    emulator, make_app, isolated_dirs, monkeypatch
+):
     """Issue #8: Account kept "Could not reach 127.0.0.1:9" after switching back from a broken profile."""
     monkeypatch.setenv("TENSORMESH_CONTROL_PLANE_TOKEN", emulator.control_plane_token)
     write_profiles(

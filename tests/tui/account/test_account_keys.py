@@ -17,7 +17,10 @@ from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.secret_once import SecretOnceScreen
 from tm_tui.widgets.typed_confirm import TypedConfirmScreen
 
-from .account_flows import (
+from ..conftest import SIZE, settle
+from ..flows import FROZEN_NOW, open_section, plain, snapshot_of
+from ..test_chat import answers, send, shown
+from .flows import (
     ACCOUNT,
     SEEDED_STATUSES,
     fill,
@@ -27,32 +30,11 @@ from .account_flows import (
     screen_text,
     text_of,
 )
-from .conftest import SIZE, settle
-from .flows import FROZEN_NOW, frozen_emulator, open_section, plain, snapshot_of
-from .test_chat import PLAIN_MODEL, answers, send, shown
 
 
 @pytest.fixture
-def emulator():
-    with frozen_emulator() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    monkeypatch.setattr(AccountScreen, "now", staticmethod(lambda: FROZEN_NOW))
-
-
-@pytest.fixture
-def app(emulator, make_app, monkeypatch):
-    """Logged in to the control plane (token from the environment), no inference key yet."""
-    monkeypatch.setenv("TENSORMESH_CONTROL_PLANE_TOKEN", emulator.control_plane_token)
-    return make_app(
-        control_plane_url=emulator.control_plane_base_url,
-        serverless_url=emulator.serverless_base_url,
-        on_demand_url=emulator.on_demand_base_url,
-        model=PLAIN_MODEL,
-    )
+def app(app_without_key):
+    return app_without_key
 
 
 async def open_keys(pilot) -> tuple[AccountScreen, DataTable]:

@@ -3,7 +3,6 @@ stays, r retries), and a 401 that leads to the login and back to the page the us
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import DataTable
 
 from tm_tui.screens.account import AccountScreen
@@ -12,27 +11,11 @@ from tm_tui.session import LoginState
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.page_bar import page_window
 
-from .account_flows import ACCOUNT, highlight_key, text_of
-from .conftest import SIZE, settle
-from .flows import FROZEN_NOW, frozen_emulator, open_section, plain, snapshot_of
+from ..conftest import SIZE, settle
+from ..flows import open_section, plain, snapshot_of
+from .flows import ACCOUNT, highlight_key, text_of
 
 ROUTE = "@control_plane:/v1/activities"
-
-
-@pytest.fixture
-def emulator():
-    with frozen_emulator() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    monkeypatch.setattr(AccountScreen, "now", staticmethod(lambda: FROZEN_NOW))
-
-
-@pytest.fixture
-def app(emulator_env, make_app):
-    return make_app()
 
 
 async def open_activity(pilot) -> tuple[AccountScreen, DataTable]:
