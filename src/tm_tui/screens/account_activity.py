@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from tm_tui.config.secrets import mask
 from tm_tui.screens.account_hints import explain
 from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.error_panel import ErrorPanel, sanitize
@@ -35,13 +36,20 @@ def when(timestamp: str | None) -> str:
     return sanitize(timestamp[:16].replace("T", " ")) if timestamp else "—"
 
 
+def resource_name(activity: Activity) -> str:
+    """The resource id, masked for API keys: a key's id is its secret (reference §2)."""
+    if activity.resource_type == "api_key" and activity.resource_id:
+        return mask(activity.resource_id)
+    return activity.resource_id or activity.resource_type or ""
+
+
 def activity_cells(activity: Activity) -> tuple[str, ...]:
     return tuple(
         sanitize(cell) or "—"
         for cell in (
             when(activity.occurred_at),
             activity.action or "",
-            activity.resource_id or activity.resource_type or "",
+            resource_name(activity),
             activity.description or "",
             activity.actor_display or activity.actor_type or "",
         )

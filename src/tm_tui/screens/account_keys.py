@@ -271,7 +271,9 @@ class ApiKeysPane(Vertical):
         else:
             self.note = f"✓ Revoked “{name}”: it stops working at once."
             if message.in_use:
-                self.note += " It was the key in use: chats fail until you pick (p) or create (n) another."
+                self.note += (
+                    " It was the key in use: chats fail until you pick one here (enter) or create one (n)."
+                )
         self.render_rows()
 
     def on_input_changed(self, event: Input.Changed) -> None:

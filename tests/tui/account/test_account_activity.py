@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from tm_tui.screens.account import AccountScreen
-from tm_tui.screens.account_activity import PAGE_SIZE
+from tm_tui.screens.account_activity import PAGE_SIZE, activity_cells
 from tm_tui.session import LoginState
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.page_bar import page_window
@@ -130,6 +130,16 @@ async def test_401_leads_to_the_login_and_back_to_the_page(emulator, make_app):
         assert app.context.login == LoginState.LOGGED_IN
         assert screen.active_tab == "activity" and screen.activity_pane.page == 3
         assert not error.display
+
+
+def test_an_api_key_in_the_log_is_masked():
+    """A server that logs a key by its id (the secret) still never gets it on screen."""
+    from tm_tui.api.models.control_plane import Activity
+
+    logged = Activity(
+        action="api_key.created", resource_type="api_key", resource_id="tmk_live_0123456789abcdef"
+    )
+    assert activity_cells(logged)[2] == "tmk_…cdef"
 
 
 def test_page_window():

@@ -106,6 +106,16 @@ async def test_create_use_chat_revoke_then_the_chat_fails_with_401(app, emulator
         assert key_cells(table, "build-box")["status"] == "revoked"
         assert "It was the key in use" in text_of(screen, "#keys-message")
 
+        await pilot.press("3")  # the activity log names both, never by the secret
+        await settle(pilot)
+        activity = screen.query_one("#activity", DataTable)
+        assert [str(activity.get_row_at(i)[3]) for i in (0, 1)] == [
+            "Revoked API key build-box",
+            "Created API key build-box",
+        ]
+        cells = [str(cell) for row in range(activity.row_count) for cell in activity.get_row_at(row)]
+        assert not [cell for cell in cells if secret in cell]
+
         answer = await chat_once(pilot, "hello again")
         assert answer.status.value == "error"
         panel = answer.query_one(ErrorPanel)
