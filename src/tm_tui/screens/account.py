@@ -292,9 +292,9 @@ class AccountScreen(SectionScreen):
             self.user = None
             user.update(Text(session.control_plane_reason or "Not logged in.", "italic"))
             self.keys_pane.not_available(
-                "Log in (l, on Overview) to list your API keys, or paste a key there (k)."
+                "Log in (l) to list your API keys; a key can also be pasted on Overview (k)."
             )
-            self.activity_pane.not_available("Log in (l, on Overview) to see your account's activity.")
+            self.activity_pane.not_available("Log in (l) to see your account's activity.")
             self.refresh_bindings()
             return
         user.loading = self.user is None
@@ -334,10 +334,11 @@ class AccountScreen(SectionScreen):
 
     # -- bindings shown only when they can act -------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.query(ApiKeysPane):  # not composed yet: nothing to act on
+            return action in ("login", "reload", "show_tab")
         session = self.app.session
-        panels = self.query(LoginPanel)
-        waiting = bool(panels) and panels.first().is_waiting
-        tab = self.active_tab if self.query(TabbedContent) else "overview"
+        waiting = self.query_one(LoginPanel).is_waiting
+        tab = self.active_tab
         if action in TAB_OF_ACTION and TAB_OF_ACTION[action] != tab:
             return False
         logged_in = session is not None and session.control_plane is not None
