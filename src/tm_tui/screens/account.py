@@ -9,8 +9,9 @@
 - Activity (`account_activity`): the account's audit log in numbered pages.
 
 Workers do the network and file work and post one message each; the handlers own the widgets.
-After any credential change the session re-reads its settings (`Session.reload`), which bumps its
-generation: every section, this one included, reloads through `session_changed`. Results shown for
+After any credential change the app re-reads the settings (`change_session(SessionChange(save=…))`),
+which bumps the session's generation: every section, this one included, reloads through
+`session_changed`. Results shown for
 one profile (login outcome, key check, lists) are dropped when another profile becomes active.
 """
 
@@ -29,25 +30,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from tm_tui.config.secrets import mask
 from tm_tui.screens.account_activity import ActivityPane
-from tm_tui.screens.account_credentials import (
-    activate_key,
-    active_key,
-    open_in_gui_browser,
-    saved_where,
-    user_id_for_on_demand,
-)
+from tm_tui.screens.account_credentials import activate_key, active_key, open_in_gui_browser, saved_where
 from tm_tui.screens.account_hints import explain
 from tm_tui.screens.account_keys import ApiKeysPane, NewKeyScreen, create_key, key_status
 from tm_tui.screens.account_profile import ProfileEditScreen, save_names, tos_accepted, user_lines
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.session import AppContext, LoginState
+from tm_tui.session import SessionChange
+from tm_tui.state import AppContext, ContextChanged, LoginState
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.confirm import ConfirmScreen
-from tm_tui.widgets.context_bar import ContextChanged
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.login_panel import LoginPanel
 from tm_tui.widgets.masked_input import SecretInput
 from tm_tui.widgets.secret_once import SecretOnceScreen
@@ -57,7 +54,7 @@ if TYPE_CHECKING:
     from tm_tui.api.models.control_plane import ApiKey, User
     from tm_tui.session import Session
 
-__all__ = ["AccountScreen", "key_status", "user_id_for_on_demand", "user_lines"]
+__all__ = ["AccountScreen", "key_status", "user_lines"]
 
 DEFAULT_LOGIN_MAX_WAIT_S = 300.0
 CREDENTIAL_ROWS = ("inference API key", "control-plane token", "on-demand user id")
@@ -307,8 +304,11 @@ class AccountScreen(SectionScreen):
     async def load_user(self, session: Session) -> None:
         from tm_tui.api.errors import TmError
 
+        client = session.control_plane
+        if client is None:  # checked by the caller; nothing to ask
+            return
         try:
-            user = await session.control_plane.profile()  # type: ignore[union-attr]
+            user = await client.profile()
         except TmError as error:
             self.post_message(self.UserLoaded(None, error))
         else:
@@ -389,16 +389,15 @@ class AccountScreen(SectionScreen):
         settings = session.settings
         try:
             login = await start_login(
-                session.http,  # type: ignore[arg-type]
+                session.http,
                 settings.control_plane_base_url.value,
                 timeout=settings.timeout.value,
             )
             opened = await asyncio.to_thread(self.open_browser, login.auth_url)
             self.post_message(self.LoginStarted(login.auth_url, self.login_max_wait_s, opened))
             tokens = await poll_login(login, max_wait_s=self.login_max_wait_s)
-            path = await asyncio.to_thread(save_login, settings, tokens)
-            await session.reload()
-            await session.check_login()
+            change = SessionChange(save=partial(save_login, settings, tokens), check_login=True)
+            path = await self.app.change_session(change)
         except LoginError as error:
             error.hint = error.hint or LOGIN_AGAIN
             self.post_message(self.LoginOutcome(error=error))
@@ -408,7 +407,6 @@ class AccountScreen(SectionScreen):
             return
         who = f" as {session.display_name}" if session.display_name else ""
         self.post_message(self.LoginOutcome(f"Logged in{who}; the tokens were {saved_where(path)}."))
-        self.post_message(ContextChanged())
 
     def open_browser(self, url: str) -> bool:
         """Open the login page where a graphical browser exists; never in headless runs (tests)."""
@@ -461,19 +459,17 @@ class AccountScreen(SectionScreen):
         settings = session.settings
         try:
             tokens = await refresh_tokens(
-                session.http,  # type: ignore[arg-type]
+                session.http,
                 settings.control_plane_base_url.value,
                 refresh.reveal(),
                 timeout=settings.timeout.value,
             )
-            path = await asyncio.to_thread(save_login, settings, tokens)
-            await session.reload()
-            await session.check_login()
+            change = SessionChange(save=partial(save_login, settings, tokens), check_login=True)
+            path = await self.app.change_session(change)
         except (TmError, ConfigFileError) as error:
             self.post_message(self.LoginOutcome(error=error))
             return
         self.post_message(self.LoginOutcome(f"Token refreshed; the new tokens were {saved_where(path)}."))
-        self.post_message(ContextChanged())
 
     def action_logout(self) -> None:
         question = (
@@ -491,9 +487,8 @@ class AccountScreen(SectionScreen):
         from tm_tui.config import ConfigFileError, logout
 
         try:
-            changed = await asyncio.to_thread(logout, session.settings)
-            await session.reload()
-            await session.check_login()
+            change = SessionChange(save=partial(logout, session.settings), check_login=True)
+            changed = await self.app.change_session(change) or []
         except ConfigFileError as error:
             self.post_message(self.LoginOutcome(error=error))
             return
@@ -502,7 +497,6 @@ class AccountScreen(SectionScreen):
         if token.value:  # an env var or a flag still provides one
             text += f" A token from {token.label} still applies: unset it to log out completely."
         self.post_message(self.LoginOutcome(text))
-        self.post_message(ContextChanged())
 
     # -- inference API key ---------------------------------------------------------------------------
     def action_set_key(self) -> None:
@@ -548,18 +542,11 @@ class AccountScreen(SectionScreen):
         from tm_tui.config import ConfigFileError
 
         try:
-            text = await activate_key(session, key)
+            text = await activate_key(self.app, session, key)
         except (TmError, ConfigFileError) as error:
             self.post_message(self.KeyChecked(error=error))
             return
         self.post_message(self.KeyChecked(text))
-        self.post_message(ContextChanged())
-
-    async def activate_and_announce(self, session: Session, key: str) -> str:
-        """`activate_key` for the new-key screen; the app then follows the new key."""
-        text = await activate_key(session, key)
-        self.post_message(ContextChanged())
-        return text
 
     def on_account_screen_key_checked(self, message: KeyChecked) -> None:
         if message.error is None:
@@ -588,7 +575,7 @@ class AccountScreen(SectionScreen):
         if key is None or not key.id:  # cancelled, or failed part way: show the server's list
             self._reload_keys(session)
             return
-        activate = partial(self.activate_and_announce, session)
+        activate = partial(activate_key, self.app, session)
         secret = SecretOnceScreen(key.name or "", key.id, activate)
         self.app.push_screen(secret, lambda _: self._reload_keys(session))
 
@@ -601,6 +588,7 @@ class AccountScreen(SectionScreen):
         if key is None or not key.id:
             return
         name = sanitize(key.name or "")
+        screen: ModalScreen[bool]
         if self.keys_pane.in_use(key):
             expected = name or "revoke"
             question = (
@@ -677,8 +665,11 @@ class AccountScreen(SectionScreen):
     async def run_accept_tos(self, session: Session) -> None:
         from tm_tui.api.errors import TmError
 
+        client = session.control_plane
+        if client is None:
+            return
         try:
-            user = await session.control_plane.accept_tos()  # type: ignore[union-attr]
+            user = await client.accept_tos()
         except TmError as error:
             self.post_message(self.UserLoaded(None, error, note="✗ The terms were not accepted."))
             return

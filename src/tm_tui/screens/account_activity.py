@@ -19,8 +19,9 @@ from textual.widgets import DataTable, Static
 
 from tm_tui.config.secrets import mask
 from tm_tui.screens.account_hints import explain
-from tm_tui.widgets.context_bar import ContextChanged
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.state import ContextChanged
+from tm_tui.text_safety import sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.page_bar import last_page, page_bar
 
 if TYPE_CHECKING:

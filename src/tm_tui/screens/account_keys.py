@@ -24,8 +24,9 @@ from textual.widgets import DataTable, Input, Static
 
 from tm_tui.config.secrets import mask
 from tm_tui.screens.account_hints import explain, in_form
-from tm_tui.widgets.context_bar import ContextChanged
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.state import ContextChanged
+from tm_tui.text_safety import sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.form_modal import FieldErrors, FormModal, check_text
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input
 
 from tm_tui.screens.account_hints import in_form
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.form_modal import FieldErrors, FormModal, check_text
 
 if TYPE_CHECKING:

@@ -23,7 +23,8 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.text_safety import sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 
 
 class FieldErrors(ValueError):

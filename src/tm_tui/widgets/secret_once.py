@@ -21,7 +21,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tm_tui.config.secrets import mask
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.text_safety import sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 
 WARNING = (
     "This is the only time this key is shown. Copy it now (c) and keep it somewhere safe: "

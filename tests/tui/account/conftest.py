@@ -7,8 +7,8 @@ import pytest
 
 from tm_tui.screens.account import AccountScreen
 
-from ..flows import FROZEN_NOW, frozen_emulator
-from ..test_chat import PLAIN_MODEL
+from ..chat_helpers import PLAIN_MODEL
+from ..helpers import FROZEN_NOW, frozen_emulator
 
 
 @pytest.fixture

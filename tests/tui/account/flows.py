@@ -5,8 +5,7 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
-from ..conftest import settle
-from ..flows import plain
+from ..helpers import plain, settle
 
 ACCOUNT = "account"
 SEEDED_STATUSES = {"demo": "active", "laptop": "active", "ci-2025": "expired", "old-ci": "revoked"}

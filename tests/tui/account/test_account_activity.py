@@ -7,12 +7,11 @@ from textual.widgets import DataTable
 
 from tm_tui.screens.account import AccountScreen
 from tm_tui.screens.account_activity import PAGE_SIZE, activity_cells
-from tm_tui.session import LoginState
+from tm_tui.state import LoginState
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.page_bar import page_window
 
-from ..conftest import SIZE, settle
-from ..flows import open_section, plain, snapshot_of
+from ..helpers import SIZE, open_section, plain, settle, snapshot_of
 from .flows import ACCOUNT, highlight_key, text_of
 
 ROUTE = "@control_plane:/v1/activities"

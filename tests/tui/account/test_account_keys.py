@@ -17,9 +17,8 @@ from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.secret_once import SecretOnceScreen
 from tm_tui.widgets.typed_confirm import TypedConfirmScreen
 
-from ..conftest import SIZE, settle
-from ..flows import FROZEN_NOW, open_section, plain, snapshot_of
-from ..test_chat import answers, send, shown
+from ..chat_helpers import answers, send, shown
+from ..helpers import FROZEN_NOW, SIZE, open_section, plain, settle, snapshot_of
 from .flows import (
     ACCOUNT,
     SEEDED_STATUSES,

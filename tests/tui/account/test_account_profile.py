@@ -14,8 +14,7 @@ from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.masked_input import SecretInput
 
-from ..conftest import SIZE, settle
-from ..flows import open_section, plain, snapshot_of, write_profiles
+from ..helpers import SIZE, open_section, plain, settle, snapshot_of, write_profiles
 from .flows import ACCOUNT, fill, text_of, visible_text
 
 
