@@ -39,7 +39,7 @@ async def settle(pilot, rounds: int = 100) -> None:
 
 async def take(out: Path, size: tuple[int, int]) -> list[Path]:
     from tm_tui.app import TmApp
-    from tm_tui.cli import LaunchOptions
+    from tm_tui.state import LaunchOptions
     from tm_tui.screens.sections import SECTIONS
 
     saved: list[Path] = []
