@@ -39,8 +39,8 @@ async def settle(pilot, rounds: int = 100) -> None:
 
 async def take(out: Path, size: tuple[int, int]) -> list[Path]:
     from tm_tui.app import TmApp
-    from tm_tui.state import LaunchOptions
     from tm_tui.screens.sections import SECTIONS
+    from tm_tui.state import LaunchOptions
 
     saved: list[Path] = []
     app = TmApp(LaunchOptions(demo=True))
