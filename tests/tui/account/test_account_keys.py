@@ -252,7 +252,6 @@ def test_snapshot_new_key_shown_once(app, snap_compare, monkeypatch):
         await open_keys(pilot)
         await pilot.press("n")
         await fill(pilot, {"key-name": "build-box", "key-expiry": "90"})
-        await pilot.press("c")  # copied: the notification shows too
-        await settle(pilot)  # the list behind has reloaded
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
