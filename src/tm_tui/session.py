@@ -73,7 +73,6 @@ class SessionChange[T]:
     # what it returns is returned to the requester. Implies a rebuild.
     save: Callable[[], T] | None = None
     reload: bool = False  # re-read settings and credentials and rebuild every client
-    check_login: bool = False  # then ask the control plane who is logged in
 
 
 @dataclass(frozen=True)
@@ -293,17 +292,21 @@ class Session:
         if self.control_plane is None:
             self.login_state = LoginState.NOT_LOGGED_IN
             return
+        generation = self.generation
         try:
             user = await self.control_plane.profile()
         except AuthError:
-            self.login_state = LoginState.EXPIRED
-            return
+            user, state = None, LoginState.EXPIRED
         except TmError:
-            self.login_state = LoginState.UNVERIFIED
+            user, state = None, LoginState.UNVERIFIED
+        else:
+            state = LoginState.LOGGED_IN
+        if generation != self.generation:  # the clients were rebuilt meanwhile: this answer is stale
             return
-        self.login_state = LoginState.LOGGED_IN
-        full_name = " ".join(part for part in (user.first_name, user.last_name) if part)
-        self.display_name = user.display_name or full_name or user.user_email
+        self.login_state = state
+        if user is not None:
+            full_name = " ".join(part for part in (user.first_name, user.last_name) if part)
+            self.display_name = user.display_name or full_name or user.user_email
 
     async def probe_control_plane(self) -> int:
         """Reachability without a login: any HTTP answer from `/auth/profile` counts (401 expected).
@@ -327,11 +330,12 @@ class Session:
     # Screens never call these: they ask the app (`TmApp.change_session`), which runs one change at
     # a time, the file work in a thread, and announces the result once.
     async def change[T](self, change: SessionChange[T]) -> T | None:
-        """Make `change`: its file work in a thread, then the swap on the caller's loop. Returns
-        what `change.save` returned. Raises `ProfileError`/`ConfigFileError` (nothing swapped)."""
+        """Make `change`: its file work in a thread, then the swap on the caller's loop, then (after
+        a rebuild) a login check. Returns what `change.save` returned. Raises `ProfileError` /
+        `ConfigFileError` from the file work (nothing swapped)."""
         prepared = await asyncio.to_thread(self.prepare, change)
         await self.apply(prepared)
-        if change.check_login:
+        if prepared.rebuild:  # new clients start as "checking…": ask who is logged in now
             await self.check_login()
         return prepared.result
 

@@ -330,6 +330,34 @@ async def test_post_connection_error_is_not_retried(router, transport, sleep):
     assert route.call_count == 1 and sleep.delays == []
 
 
+STALE = httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+
+async def test_a_stale_pooled_connection_is_sent_once_more_even_for_post(router, http, sleep):
+    """llama-server closes a kept-alive connection after a long stream; the next request then fails
+    before any reply. It is sent again on a fresh connection, once, with no back-off."""
+    transport = Transport(http, CP, token=TOKEN)  # no retries configured
+    route = router.post(f"{CP}/x").mock(side_effect=[STALE, httpx.Response(200, json={"ok": True})])
+    reply = await transport.request("POST", "/x", json={})
+    assert reply.data == {"ok": True} and route.call_count == 2 and sleep.delays == []
+
+    stream = router.post(f"{CP}/s").mock(
+        side_effect=[STALE, httpx.Response(200, content=b"data: [DONE]\n\n")]
+    )
+    async with transport.stream("POST", "/s", json={}) as response:
+        assert await response.aread() == b"data: [DONE]\n\n"
+    assert stream.call_count == 2
+
+    twice = router.post(f"{CP}/y").mock(side_effect=[STALE, STALE, httpx.Response(200, json={})])
+    with pytest.raises(errors.NetworkError, match="without sending a response"):
+        await transport.request("POST", "/y", json={})
+    assert twice.call_count == 2
+    cut = router.post(f"{CP}/z").mock(side_effect=httpx.RemoteProtocolError("peer closed mid-body"))
+    with pytest.raises(errors.NetworkError):
+        await transport.request("POST", "/z", json={})
+    assert cut.call_count == 1  # any other protocol failure: a POST is not sent again
+
+
 # --- wrapper keys -------------------------------------------------------------------------------
 
 

@@ -240,6 +240,24 @@ def network_error(exc: httpx.TransportError, host: str) -> NetworkError:
     return NetworkError(f"Could not reach {host}: {detail}")
 
 
+def _stale_connection(exc: httpx.TransportError) -> bool:
+    """A pooled keep-alive connection the server had already closed: the request fails before any
+    byte of a reply (seen with llama-server right after a long stream). The server most likely never
+    read the request, so it is sent once more, on a fresh connection, even a POST."""
+    return isinstance(exc, httpx.RemoteProtocolError) and "without sending a response" in str(exc)
+
+
+async def _send_fresh(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+    """`send()`, once more if the connection turned out stale (see `_stale_connection`)."""
+    try:
+        return await send()
+    except httpx.TransportError as exc:
+        if not _stale_connection(exc):
+            raise
+        log.debug("stale pooled connection; sending once more")
+    return await send()
+
+
 def _is_retryable_network_error(exc: httpx.TransportError) -> bool:
     return isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
 
@@ -369,13 +387,15 @@ class Transport:
             attempt += 1
             started = time.perf_counter()
             try:
-                response = await self.http.request(
-                    method,
-                    self.url(path),
-                    params=_query_params(params),
-                    json=json,
-                    headers=self._headers(headers),
-                    timeout=self.timeout,
+                response = await _send_fresh(
+                    lambda: self.http.request(
+                        method,
+                        self.url(path),
+                        params=_query_params(params),
+                        json=json,
+                        headers=self._headers(headers),
+                        timeout=self.timeout,
+                    )
                 )
             except httpx.TransportError as exc:
                 log.debug("%s %s attempt %d failed: %s", method, path, attempt, type(exc).__name__)
@@ -430,7 +450,8 @@ class Transport:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[httpx.Response]:
-        """Open a server-sent-events response; never retried. Status >= 400 raises the typed error."""
+        """Open a server-sent-events response; never retried (but sent once more on a stale
+        connection, see `_stale_connection`). Status >= 400 raises the typed error."""
         timeout = httpx.Timeout(
             self.timeout,
             connect=self.timeout,
@@ -446,7 +467,7 @@ class Transport:
             timeout=timeout,
         )
         try:
-            response = await self.http.send(request, stream=True)
+            response = await _send_fresh(lambda: self.http.send(request, stream=True))
         except httpx.TransportError as exc:
             raise network_error(exc, self.host) from exc
         try:

@@ -159,7 +159,15 @@ class SettingsScreen(SectionScreen):
         if session.options.demo:  # the in-memory demo profile, listed first
             demo = session.settings.profile if session.demo else None
             profiles.insert(0, demo or _demo_placeholder())
-        self.profiles = {p.name: p for p in profiles}
+            if any(p.name == DEMO for p in stored):  # written before the name was reserved
+                self.show_message(
+                    f"A stored profile named '{DEMO}' is hidden: the built-in demo profile has that name "
+                    "under --demo. Run without --demo to use or delete it."
+                )
+        self.profiles = {}
+        for profile in profiles:  # one row per name, the first wins: a duplicate key crashes DataTable
+            self.profiles.setdefault(profile.name, profile)
+        profiles = list(self.profiles.values())
         table = self.query_one("#profiles", DataTable)
         keep = self.highlighted
         table.clear()
