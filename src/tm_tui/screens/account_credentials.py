@@ -43,8 +43,7 @@ async def activate_key(app: TmApp, session: Session, key: str) -> str:
     from tm_tui.config import save_inference_key
 
     surface = await session.probe_inference_key(key)
-    # check_login: the rebuild forgets the login state; the context bar would say "checking…"
-    change = SessionChange(save=partial(save_inference_key, session.settings, key), check_login=True)
+    change = SessionChange(save=partial(save_inference_key, session.settings, key))
     path = await app.change_session(change)
     where = "serverless" if surface == "serverless" else "on-demand"
     return f"✓ {mask(key)} works on {where}; {saved_where(path)}."
