@@ -3,8 +3,8 @@
     .venv/bin/python scripts/screenshots.py [--out screenshots] [--size 120x40]
 
 Runs `tm-tui --demo` headless (the emulator starts in-process), opens each registered section with
-its palette action, waits until every worker is done and saves `<out>/<section>.svg`, plus
-`help.svg`. User directories point at a temp dir, so no real settings are read or written and only
+its palette action, waits until every worker is done and saves `<out>/<section>.svg` (and the
+`EXTRA_VIEWS` of a section, e.g. Account's tabs), plus `help.svg`. User directories point at a temp dir, so no real settings are read or written and only
 the emulator's demo credentials exist (masked wherever the app shows them).
 """
 
@@ -19,6 +19,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# More views of a section: (file name, action run on the section's screen).
+EXTRA_VIEWS = {
+    "account": (("account-keys", "show_tab('keys')"), ("account-activity", "show_tab('activity')")),
+}
 
 
 async def settle(pilot, rounds: int = 100) -> None:
@@ -73,6 +77,10 @@ async def take(out: Path, size: tuple[int, int]) -> list[Path]:
             if section.id in SCENES:
                 await SCENES[section.id](pilot)
             saved.append(Path(app.save_screenshot(f"{section.id}.svg", path=str(out))))
+            for name, action in EXTRA_VIEWS.get(section.id, ()):
+                await app.run_action(action, app.screen)
+                await settle(pilot)
+                saved.append(Path(app.save_screenshot(f"{name}.svg", path=str(out))))
         await app.run_action("help")
         await settle(pilot)
         saved.append(Path(app.save_screenshot("help.svg", path=str(out))))

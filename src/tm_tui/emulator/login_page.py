@@ -131,6 +131,11 @@ class LoginFlow:
         user_id = self._refresh.pop(refresh_token, None)
         return self._issue(user_id) if user_id else None
 
+    def end_sessions(self) -> None:
+        """Every issued access and refresh token stops working (a server-side sign-out)."""
+        self._access.clear()
+        self._refresh.clear()
+
     def user_for_token(self, token: str) -> str | None:
         """The user a bearer token belongs to, or None when it is unknown or expired."""
         if secrets.compare_digest(token, DEMO_CONTROL_PLANE_TOKEN):

@@ -90,12 +90,15 @@ SECTIONS: tuple[Section, ...] = (
         "Account",
         "f4",
         "tm_tui.screens.account:AccountScreen",
-        "Credentials and where they come from, browser login, inference API key",
+        "Profile and terms, credentials, browser login, API keys (create, revoke, use), activity",
         (
             SectionCommand("Log in", "login", "Log in to the control plane in a browser"),
             SectionCommand("Log out", "logout", "Forget the control-plane login"),
             SectionCommand("Refresh token", "refresh_token", "Refresh the control-plane login now"),
             SectionCommand("Set inference API key", "set_key", "Paste an inference API key"),
+            SectionCommand("Create API key", "new_key", "Create an API key (shown once)"),
+            SectionCommand("Edit profile", "edit_profile", "Edit your name on the control plane"),
+            SectionCommand("Show account activity", "show_tab('activity')", "Your account's recent activity"),
         ),
     ),
     Section(
