@@ -27,7 +27,9 @@ from tm_tui.api.errors import (
 )
 from tm_tui.config.errors import ConfigFileError, ProfileError
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls (escape sequences) and the bidi embedding/override/isolate marks, which can make
+# text display in an order other than the one it is read in ("Trojan Source").
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _TLS_MARKERS = ("ssl", "certificate", "tls")
 TLS_HINT = (
     "The server's certificate is not trusted: check the URL, or pass --ca-bundle / TENSORMESH_CA_BUNDLE."
@@ -35,7 +37,8 @@ TLS_HINT = (
 
 
 def sanitize(text: str) -> str:
-    """Replace control characters (escape sequences included) with U+FFFD; keep tabs and newlines."""
+    """Replace control characters (escape sequences included) and bidi overrides with U+FFFD; keep
+    tabs and newlines."""
     return _CONTROL.sub("\ufffd", text)
 
 
