@@ -18,6 +18,7 @@ from textual.worker import WorkerFailed, WorkerState
 
 from tm_tui.app import TmApp
 from tm_tui.cli import LaunchOptions
+from tm_tui.config import ProfileStore
 from tm_tui.emulator.server import RunningEmulator
 from tm_tui.widgets import urls
 
@@ -90,3 +91,24 @@ async def open_section(pilot: Pilot, section_id: str) -> None:
     await settle(pilot)
     await pilot.press(section(section_id).key)
     await settle(pilot)
+
+
+@pytest.fixture
+def on_demand_profile(isolated_dirs, emulator, monkeypatch):
+    """The active profile points every provider's host at the emulator; no key, no user id yet."""
+    (isolated_dirs["TM_TUI_CONFIG_DIR"] / "config.toml").write_text(
+        f"""
+active_profile = "lab"
+
+[profiles.lab]
+serverless_base_url = "{emulator.serverless_base_url}"
+control_plane_base_url = "{emulator.control_plane_base_url}"
+
+[profiles.lab.on_demand_hosts]
+nebius = "{emulator.on_demand_base_url}"
+lambda = "{emulator.on_demand_base_url}"
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TENSORMESH_CONTROL_PLANE_TOKEN", emulator.control_plane_token)
+    return ProfileStore(isolated_dirs["TM_TUI_CONFIG_DIR"])

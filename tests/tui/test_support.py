@@ -4,6 +4,8 @@ field, and every failure shown in place with the last good data kept."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 from textual.widgets import DataTable, Input, Static, TextArea
 
@@ -12,9 +14,10 @@ from tm_tui.screens.support import SupportScreen
 from tm_tui.screens.support_forms import NewTicketForm, ReservedDeploymentForm, field_errors
 from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.error_panel import ErrorPanel
+from tm_tui.widgets.login_panel import LoginPanel
 
 from .conftest import SIZE, settle
-from .flows import frozen_emulator, open_section, plain, snapshot_of
+from .flows import frozen_emulator, open_section, plain, snapshot_of, wait_until
 
 SUPPORT = "support"
 SEEDED = 28  # tickets in the emulator's seed, 20 of them closed
@@ -127,7 +130,7 @@ async def test_create_reply_close(emulator_env, make_app, emulator):
         assert reply.value == ""
         assert "more detail" in conversation(app)
         assert created["conversations"][-1]["content"] == "more detail"
-        assert str(table(app).get_row_at(0)[5]) == "2"
+        assert str(table(app).get_row_at(0)[4]) == "2"
 
         table(app).focus()
         await pilot.press("c")
@@ -287,3 +290,24 @@ def test_snapshot_support(snap_compare, emulator_env, pinned_urls, make_app):
 
 def test_snapshot_reserved_form(snap_compare, emulator_env, pinned_urls, make_app):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=snapshot_of(SUPPORT, "d", "ctrl+s"))
+
+
+async def test_login_from_support_comes_back(emulator, make_app):
+    """Not logged in: the section says so; ctrl+l runs Account's browser login, then returns here."""
+    app = make_app(
+        control_plane_url=emulator.control_plane_base_url,
+        serverless_url=emulator.serverless_base_url,
+        on_demand_url=emulator.on_demand_base_url,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, SUPPORT)
+        assert "ctrl+l logs in" in status(app) and table(app).row_count == 0
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: app.current_section == "account", "Account to open")
+        panel = app.screen.query_one(LoginPanel)
+        await wait_until(pilot, lambda: panel.url, "the login URL")
+        user_code = parse_qs(urlparse(panel.url).query)["code"][0]
+        assert emulator.control_plane.approve(emulator.control_plane.login.by_user_code(user_code).cli_code)
+        await wait_until(pilot, lambda: app.current_section == SUPPORT, "the way back to Support")
+        await settle(pilot)
+        assert table(app).row_count == 10 and "Page 1 of 3" in status(app)

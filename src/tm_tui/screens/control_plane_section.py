@@ -41,11 +41,11 @@ class ControlPlaneSection(SectionScreen):
     def action_login(self) -> None:
         """Log in from Account, then come back here (see `context_changed`)."""
         self._back_after_login = self.app.context.generation
-        self.app.run_action("open_section('account', 'login')")
+        self.app.action_open_section("account", "login")
 
     def context_changed(self, context: AppContext) -> None:
         began = self._back_after_login
         # A new generation: the login rebuilt the clients (not a stale "logged in" from before).
         if began is not None and context.generation > began and context.login == LoginState.LOGGED_IN:
             self._back_after_login = None
-            self.app.run_action(f"open_section('{self.SECTION_ID}')")
+            self.app.action_open_section(self.SECTION_ID)

@@ -34,9 +34,14 @@ if TYPE_CHECKING:
 PAGE_SIZE = 10
 STATUS_PREFIX = "TICKET_STATUS_"
 # The filter cycles through these (None: every ticket).
-STATUS_FILTERS: tuple[str | None, ...] = (None, "TICKET_STATUS_OPEN", "TICKET_STATUS_IN_PROGRESS", "TICKET_STATUS_CLOSED")
+STATUS_FILTERS: tuple[str | None, ...] = (
+    None,
+    "TICKET_STATUS_OPEN",
+    "TICKET_STATUS_IN_PROGRESS",
+    "TICKET_STATUS_CLOSED",
+)
 CLOSED = "TICKET_STATUS_CLOSED"
-COLUMNS = ("Ticket", "Subject", "Status", "Type", "Updated", "Msgs")
+COLUMNS = ("Ticket", "Subject", "Status", "Updated", "Msgs")  # the type is in the conversation header
 
 
 def status_label(status: str | None) -> str:
@@ -70,10 +75,18 @@ class SupportScreen(ControlPlaneSection):
         Binding("n", "new_ticket", "New ticket", id="support.new", tooltip="Open a support ticket"),
         Binding("m", "reply", "Reply", id="support.reply", tooltip="Write a reply to the highlighted ticket"),
         Binding("c", "close_ticket", "Close", id="support.close", tooltip="Close the highlighted ticket"),
-        Binding("f", "cycle_filter", "Status filter", id="support.filter", tooltip="all → open → in progress → closed"),
+        Binding(
+            "f",
+            "cycle_filter",
+            "Status filter",
+            id="support.filter",
+            tooltip="all → open → in progress → closed",
+        ),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="support.page.prev"),
         Binding("right_square_bracket", "page(1)", "Next page", id="support.page.next"),
-        Binding("d", "reserved", "Reserve GPUs", id="support.reserved", tooltip="Request a reserved deployment"),
+        Binding(
+            "d", "reserved", "Reserve GPUs", id="support.reserved", tooltip="Request a reserved deployment"
+        ),
         Binding("r", "refresh", "Refresh", id="support.refresh", tooltip="Load the tickets again"),
         Binding("ctrl+l", "login", "Log in", id="support.login", tooltip="Log in, then come back here"),
     ]
@@ -87,7 +100,12 @@ class SupportScreen(ControlPlaneSection):
         """A ticket's full record (after a load, reply or close) with a line saying what happened."""
 
         def __init__(
-            self, ticket: Ticket | None, error: BaseException | None = None, *, done: str = "", reply: str = ""
+            self,
+            ticket: Ticket | None,
+            error: BaseException | None = None,
+            *,
+            done: str = "",
+            reply: str = "",
         ) -> None:
             super().__init__()
             self.ticket, self.error, self.done, self.reply = ticket, error, done, reply
@@ -206,7 +224,6 @@ class SupportScreen(ControlPlaneSection):
                 sanitize(ticket.ticket_id or "?"),
                 sanitize(ticket.subject or "—"),
                 status_label(ticket.status),
-                short_enum(ticket.type, "TICKET_TYPE_").replace("_", " "),
                 stamp(ticket.updated_at),
                 str(len(ticket.conversations)),
             )
@@ -245,7 +262,9 @@ class SupportScreen(ControlPlaneSection):
     def show_ticket(self, ticket: Ticket) -> None:
         self.shown = ticket
         about, text = self.notice
-        self.query_one("#ticket-message", Static).update(Text(text, "bold") if about == ticket.ticket_id else "")
+        self.query_one("#ticket-message", Static).update(
+            Text(text, "bold") if about == ticket.ticket_id else ""
+        )
         self.query_one("#conversation", Static).update(conversation_text(ticket))
         self.query_one("#conversation-scroll", VerticalScroll).scroll_end(animate=False)
 

@@ -219,7 +219,9 @@ class ApiForm(ModalScreen[Any]):
             self.dismiss(message.result)
             return
         self.query_one("#form-error", ErrorPanel).show(message.error)
-        self.query_one("#form-message", Static).update("✗ Not sent; your text is kept. Fix it or retry (ctrl+s).")
+        self.query_one("#form-message", Static).update(
+            "✗ Not sent; your text is kept. Fix it or retry (ctrl+s)."
+        )
         spec = field_named_by(self.FIELDS, getattr(message.error, "message", ""))
         if spec is not None:
             text = sanitize(getattr(message.error, "message", "")).split(":", 1)[-1].strip()
@@ -242,7 +244,13 @@ class NewTicketForm(ApiForm):
     FIELDS = (
         Field("subject", "Subject", "one line: what is wrong", (required, at_most(200))),
         Field("type", "Type", kind="select", options=TICKET_TYPES),
-        Field("message", "Message", "what happened, request ids, what you expected", (required, at_most(10_000)), "text"),
+        Field(
+            "message",
+            "Message",
+            "what happened, request ids, what you expected",
+            (required, at_most(10_000)),
+            "text",
+        ),
     )
 
     async def send(self, values: Values) -> object:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from tm_tui.widgets.error_panel import sanitize
 
 
-def stamp(timestamp: str | None) -> str:
-    """Date and minute of an RFC 3339 string; any other text is shown as it came (sanitised)."""
+def stamp(timestamp: str | None, *, seconds: bool = False) -> str:
+    """Date and minute (or second) of an RFC 3339 string; any other text is shown as it came (sanitised)."""
     if not timestamp:
         return "—"
-    if len(timestamp) >= 16 and timestamp[10] in "T ":
-        return sanitize(f"{timestamp[:10]} {timestamp[11:16]}")
+    end = 19 if seconds else 16
+    if len(timestamp) >= end and timestamp[10] in "T ":
+        return sanitize(f"{timestamp[:10]} {timestamp[11:end]}")
     return sanitize(timestamp)

@@ -53,7 +53,9 @@ def write_live_logs(call: Call, model: dict) -> None:
     written = 0
     while due <= moment and written < MAX_LIVE_LINES:
         number = call.store.live_log_seq = call.store.live_log_seq + 1
-        text = f'INFO: 10.0.0.{2 + number % 240} - "POST /v1/chat/completions HTTP/1.1" 200 OK (live #{number})'
+        text = (
+            f'INFO: 10.0.0.{2 + number % 240} - "POST /v1/chat/completions HTTP/1.1" 200 OK (live #{number})'
+        )
         logs.append({"timestamp": rfc3339(due), "message": text})
         due += timedelta(seconds=every)
         written += 1
