@@ -247,6 +247,7 @@ class SupportScreen(ControlPlaneSection):
         self.show_current()
 
     def show_current(self) -> None:
+        self.refresh_bindings()  # reply / close / paging depend on the ticket and the page
         ticket = self.current
         if ticket is None:
             self.shown = None
