@@ -40,7 +40,8 @@ def text_of(app, selector: str) -> str:
 
 
 def log_lines(app) -> list[str]:
-    return list(app.screen.query_one(LogView).lines)
+    views = app.screen.query(LogView)  # none until the tab panes are composed
+    return list(views.first().lines) if views else []
 
 
 async def highlight(pilot, name: str) -> None:
@@ -81,6 +82,7 @@ async def test_metrics_chart(emulator_env, make_app):
         assert len(chart.plot.plt._active.monitor.x[0]) == 61  # a point a minute over the hour (sic)
         assert "[requests_per_second]" in text_of(app, "#metrics-status")
         await pilot.press("n")
+        await settle(pilot)
         assert "[gpu_utilization]" in text_of(app, "#metrics-status")
         await highlight(pilot, "ada-mistral-nemo")  # pending: series without points
         assert "No data points" in text_of(app, "#metrics-status")
@@ -221,3 +223,22 @@ def test_snapshot_deployment_metrics(snap_compare, emulator_env, pinned_urls, ma
 
 def test_snapshot_deployment_logs(snap_compare, emulator_env, pinned_urls, make_app):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=snapshot_of(DEPLOYMENTS, "3"))
+
+
+async def test_palette_command_follows_the_logs(emulator_env, make_app, emulator):
+    """ "Follow deployment logs" from another section: opens Deployments, waits for the list, follows."""
+    emulator.state.live_logs_every_s = 0.05
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.run_action("open_section('deployments', 'follow_logs')")
+        await wait_until(pilot, lambda: isinstance(app.screen, DeploymentsScreen), "Deployments")
+        screen = app.screen
+        screen.follow_every_s = 0.05
+        await wait_until(pilot, lambda: any("(live #" in line for line in log_lines(app)), "followed lines")
+        assert screen.following and screen.tab == "logs"
+        await pilot.press("escape")  # out of any input, back to the list
+        assert screen.query_one(DeploymentList).has_focus
+        await pilot.press("p")
+        await settle(pilot)
+        assert not screen.following

@@ -114,6 +114,7 @@ class DeploymentsScreen(ControlPlaneSection):
         Binding("g", "gpu_check", "GPU check", id="deployments.check", tooltip="GPU memory a model needs"),
         Binding("r", "refresh", "Refresh", id="deployments.refresh", tooltip="Load the deployments again"),
         Binding("ctrl+l", "login", "Log in", id="deployments.login", tooltip="Log in, then come back here"),
+        Binding("escape", "to_list", "Back to the list", show=False, id="deployments.list"),
         *(
             Binding(str(index), f"tab('{tab}')", tab.title(), show=False, id=f"deployments.tab.{tab}")
             for index, tab in enumerate(TABS, 1)
@@ -294,6 +295,9 @@ class DeploymentsScreen(ControlPlaneSection):
         self.refresh_bindings()
 
     # -- tabs load what they show, for the highlighted deployment -----------------------------------
+    def action_to_list(self) -> None:
+        self.query_one(DeploymentList).focus()
+
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{tab}"
 
@@ -337,7 +341,7 @@ class DeploymentsScreen(ControlPlaneSection):
             return
         self.post_message(self.MetricsLoaded(key, metrics))
 
-    def on_deployments_screen_metrics_loaded(self, message: MetricsLoaded) -> None:
+    async def on_deployments_screen_metrics_loaded(self, message: MetricsLoaded) -> None:
         if message.key != self.metrics_key:
             return  # the cursor moved on
         if self.query_one("#metrics-error", ErrorPanel).show(message.error):
@@ -348,14 +352,14 @@ class DeploymentsScreen(ControlPlaneSection):
             return
         self.metrics = message.metrics or []
         self.metric_index = 0
-        self.show_metric()
+        await self.show_metric()
 
-    def action_next_metric(self) -> None:
+    async def action_next_metric(self) -> None:
         if self.metrics:
             self.metric_index = (self.metric_index + 1) % len(self.metrics)
-            self.show_metric()
+            await self.show_metric()
 
-    def show_metric(self) -> None:
+    async def show_metric(self) -> None:
         status = self.query_one("#metrics-status", Static)
         chart = self.query_one(MetricChart)
         if not self.metrics:
@@ -364,7 +368,7 @@ class DeploymentsScreen(ControlPlaneSection):
             return
         metric = self.metrics[self.metric_index]
         chart.display = True
-        has_points = chart.show_metric(metric)
+        has_points = await chart.show_metric(metric)
         names = " · ".join(
             f"[{sanitize(m.name or '?')}]" if i == self.metric_index else sanitize(m.name or "?")
             for i, m in enumerate(self.metrics)

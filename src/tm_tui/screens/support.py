@@ -89,6 +89,7 @@ class SupportScreen(ControlPlaneSection):
         ),
         Binding("r", "refresh", "Refresh", id="support.refresh", tooltip="Load the tickets again"),
         Binding("ctrl+l", "login", "Log in", id="support.login", tooltip="Log in, then come back here"),
+        Binding("escape", "to_list", "Back to the list", show=False, id="support.list"),
     ]
 
     class PageLoaded(Message):
@@ -337,6 +338,9 @@ class SupportScreen(ControlPlaneSection):
         self.status_filter = STATUS_FILTERS[(index + 1) % len(STATUS_FILTERS)]
         self.page_number = 1
         self.action_refresh()
+
+    def action_to_list(self) -> None:
+        self.query_one("#tickets", DataTable).focus()
 
     def action_reply(self) -> None:
         if self.current is not None:

@@ -41,14 +41,15 @@ class MetricChart(Container):
         super().__init__(id=id)
         self.plot: PlotextPlot | None = None
 
-    def show_metric(self, metric: Metric) -> bool:
-        """Draw `metric`; False (and nothing drawn) when it has no usable points."""
+    async def show_metric(self, metric: Metric) -> bool:
+        """Draw `metric`; False (and nothing drawn) when it has no usable points. Awaits the
+        chart's mounting the first time, so it is laid out when this returns."""
         xs, ys = points(metric)
         if self.plot is None:
             from textual_plotext import PlotextPlot
 
             self.plot = PlotextPlot()
-            self.mount(self.plot)
+            await self.mount(self.plot)
         plt = self.plot.plt
         plt.clear_data()
         plt.clear_figure()
