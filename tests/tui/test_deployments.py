@@ -14,8 +14,7 @@ from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.log_follow import LogBuffer, LogView
 from tm_tui.widgets.metric_chart import MetricChart
 
-from .conftest import SIZE, settle
-from .flows import FROZEN_NOW, frozen_emulator, open_section, plain, snapshot_of, wait_until
+from .helpers import FROZEN_NOW, SIZE, frozen_emulator, open_section, plain, settle, snapshot_of, wait_until
 
 DEPLOYMENTS = "deployments"
 

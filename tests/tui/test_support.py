@@ -16,8 +16,7 @@ from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.login_panel import LoginPanel
 
-from .conftest import SIZE, settle
-from .flows import frozen_emulator, open_section, plain, snapshot_of, wait_until
+from .helpers import SIZE, frozen_emulator, open_section, plain, settle, snapshot_of, wait_until
 
 SUPPORT = "support"
 SEEDED = 28  # tickets in the emulator's seed, 20 of them closed

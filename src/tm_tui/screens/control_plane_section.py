@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from tm_tui.api.errors import AuthError
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.session import AppContext, LoginState
+from tm_tui.state import AppContext, LoginState
 
 if TYPE_CHECKING:
     from tm_tui.api.control_plane import ControlPlaneClient

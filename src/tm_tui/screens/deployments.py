@@ -24,7 +24,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane
 
 from tm_tui.screens.control_plane_section import LOGIN_HINT, ControlPlaneSection, needs_login
-from tm_tui.widgets.context_bar import ContextChanged
+from tm_tui.state import ContextChanged
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.deployment_table import (
     DeploymentTable,
     gpu_text,
@@ -32,12 +33,13 @@ from tm_tui.widgets.deployment_table import (
     short_enum,
     unusable_reason,
 )
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.log_follow import FOLLOW_EVERY_S, POLL_LIMIT, LogBuffer, LogView, matches
 from tm_tui.widgets.metric_chart import MetricChart
 from tm_tui.widgets.stamps import stamp
 
 if TYPE_CHECKING:
+    from tm_tui.api.control_plane import ControlPlaneClient
     from tm_tui.api.models.control_plane import Deployment, LogEntry, Metric, ModelCheck
     from tm_tui.session import Session
 
@@ -230,14 +232,14 @@ class DeploymentsScreen(ControlPlaneSection):
             self.show_current()
             return
         self.query_one(DeploymentList).loading = True
-        self.load_list(session)
+        self.load_list(session.control_plane)
 
     @work(exclusive=True, group="deployments-list")
-    async def load_list(self, session: Session) -> None:
+    async def load_list(self, client: ControlPlaneClient) -> None:
         from tm_tui.api.errors import TmError
 
         try:
-            deployments = await session.control_plane.deployments()  # type: ignore[union-attr]
+            deployments = await client.deployments()
         except TmError as error:
             self.post_message(self.ListLoaded(None, error))
             if needs_login(error):
@@ -318,7 +320,7 @@ class DeploymentsScreen(ControlPlaneSection):
             self.metrics_key = key
             self.query_one("#metrics-status", Static).update(Text("Loading metrics…", "italic"))
             end = self.now()
-            self.load_metrics(session, key, end - METRICS_WINDOW, end)
+            self.load_metrics(session.control_plane, key, end - METRICS_WINDOW, end)
         elif self.tab == "logs" and key != self.logs_key:
             self.stop_following()
             self.logs_key = key
@@ -329,13 +331,13 @@ class DeploymentsScreen(ControlPlaneSection):
 
     # -- metrics -------------------------------------------------------------------------------------
     @work(exclusive=True, group="deployments-metrics")
-    async def load_metrics(self, session: Session, key: str, start: datetime, end: datetime) -> None:
+    async def load_metrics(
+        self, client: ControlPlaneClient, key: str, start: datetime, end: datetime
+    ) -> None:
         from tm_tui.api.errors import TmError
 
         try:
-            metrics = await session.control_plane.deployment_metrics(  # type: ignore[union-attr]
-                key, start, end, METRICS_STEP_S
-            )
+            metrics = await client.deployment_metrics(key, start, end, METRICS_STEP_S)
         except TmError as error:
             self.post_message(self.MetricsLoaded(key, None, error))
             return
@@ -360,6 +362,7 @@ class DeploymentsScreen(ControlPlaneSection):
             await self.show_metric()
 
     async def show_metric(self) -> None:
+        self.refresh_bindings()  # "next metric" depends on what loaded
         status = self.query_one("#metrics-status", Static)
         chart = self.query_one(MetricChart)
         if not self.metrics:
@@ -545,7 +548,7 @@ class DeploymentsScreen(ControlPlaneSection):
         from tm_tui.screens.deployment_choice import use_deployment
 
         try:
-            text = await use_deployment(session, deployment)
+            text = await use_deployment(self.app, session, deployment)
         except (TmError, ProfileError, ConfigFileError) as error:
             self.post_message(self.Used(None, error))
             return

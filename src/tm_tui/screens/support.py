@@ -21,13 +21,15 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from tm_tui.screens.control_plane_section import LOGIN_HINT, ControlPlaneSection, needs_login
+from tm_tui.state import ContextChanged
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.confirm import ConfirmScreen
-from tm_tui.widgets.context_bar import ContextChanged
 from tm_tui.widgets.deployment_table import short_enum
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.stamps import stamp
 
 if TYPE_CHECKING:
+    from tm_tui.api.control_plane import ControlPlaneClient
     from tm_tui.api.models.control_plane import Ticket, TicketsPage
     from tm_tui.session import Session
 
@@ -158,14 +160,14 @@ class SupportScreen(ControlPlaneSection):
             self.query_one("#tickets", DataTable).clear()
             return
         self.query_one("#tickets", DataTable).loading = True
-        self.load_page(session, self.page_number, self.status_filter)
+        self.load_page(session.control_plane, self.page_number, self.status_filter)
 
     @work(exclusive=True, group="support-page")
-    async def load_page(self, session: Session, number: int, status: str | None) -> None:
+    async def load_page(self, client: ControlPlaneClient, number: int, status: str | None) -> None:
         from tm_tui.api.errors import TmError
 
         try:
-            page = await session.control_plane.tickets(number, PAGE_SIZE, status)  # type: ignore[union-attr]
+            page = await client.tickets(number, PAGE_SIZE, status)
         except TmError as error:
             self.post_message(self.PageLoaded(None, error))
             if needs_login(error):
@@ -257,9 +259,9 @@ class SupportScreen(ControlPlaneSection):
         if self.shown is not None and self.shown.ticket_id == ticket.ticket_id:
             return
         self.show_ticket(ticket)
-        session = self.app.session
-        if session is not None and session.control_plane is not None and ticket.ticket_id:
-            self.load_ticket(session, ticket.ticket_id)
+        client = self.control_plane
+        if client is not None and ticket.ticket_id:
+            self.load_ticket(client, ticket.ticket_id)
 
     def show_ticket(self, ticket: Ticket) -> None:
         self.shown = ticket
@@ -271,11 +273,11 @@ class SupportScreen(ControlPlaneSection):
         self.query_one("#conversation-scroll", VerticalScroll).scroll_end(animate=False)
 
     @work(exclusive=True, group="support-ticket")
-    async def load_ticket(self, session: Session, ticket_id: str) -> None:
+    async def load_ticket(self, client: ControlPlaneClient, ticket_id: str) -> None:
         from tm_tui.api.errors import TmError
 
         try:
-            ticket = await session.control_plane.ticket(ticket_id)  # type: ignore[union-attr]
+            ticket = await client.ticket(ticket_id)
         except TmError as error:
             self.post_message(self.TicketLoaded(None, error))
             return
@@ -320,7 +322,7 @@ class SupportScreen(ControlPlaneSection):
                 return False
             return action == "reply" or ticket.status != CLOSED
         if action == "page":
-            step = int(parameters[0]) if parameters else 0  # type: ignore[call-overload]
+            step = parameters[0] if parameters and isinstance(parameters[0], int) else 0
             return 1 <= self.page_number + step <= self.page_count()
         if action in ("new_ticket", "reserved", "cycle_filter"):
             return self.control_plane is not None
@@ -350,24 +352,24 @@ class SupportScreen(ControlPlaneSection):
         event.stop()
         if event.input.id != "reply-input":
             return
-        ticket, session = self.current, self.app.session
+        ticket, client = self.current, self.control_plane
         text = event.value.strip()
         status = self.query_one("#ticket-message", Static)
         if not text:
             status.update(Text("✗ Type a reply first.", "bold"))
             return
-        if ticket is None or not ticket.ticket_id or session is None or session.control_plane is None:
+        if ticket is None or not ticket.ticket_id or client is None:
             return
         event.input.disabled = True  # until the answer: no double send
         status.update(Text("Sending…", "italic"))
-        self.send_reply(session, ticket.ticket_id, event.value)
+        self.send_reply(client, ticket.ticket_id, event.value)
 
     @work(exclusive=True, group="support-write")
-    async def send_reply(self, session: Session, ticket_id: str, text: str) -> None:
+    async def send_reply(self, client: ControlPlaneClient, ticket_id: str, text: str) -> None:
         from tm_tui.api.errors import TmError
 
         try:
-            ticket = await session.control_plane.reply_ticket(ticket_id, text.strip())  # type: ignore[union-attr]
+            ticket = await client.reply_ticket(ticket_id, text.strip())
         except TmError as error:
             self.post_message(self.TicketLoaded(None, error))
             return
@@ -387,16 +389,16 @@ class SupportScreen(ControlPlaneSection):
         )
 
     def _confirmed_close(self, confirmed: bool | None, ticket_id: str | None) -> None:
-        session = self.app.session
-        if confirmed and ticket_id and session is not None and session.control_plane is not None:
-            self.close_on_server(session, ticket_id)
+        client = self.control_plane
+        if confirmed and ticket_id and client is not None:
+            self.close_on_server(client, ticket_id)
 
     @work(exclusive=True, group="support-write")
-    async def close_on_server(self, session: Session, ticket_id: str) -> None:
+    async def close_on_server(self, client: ControlPlaneClient, ticket_id: str) -> None:
         from tm_tui.api.errors import TmError
 
         try:
-            ticket = await session.control_plane.close_ticket(ticket_id)  # type: ignore[union-attr]
+            ticket = await client.close_ticket(ticket_id)
         except TmError as error:
             self.post_message(self.TicketLoaded(None, error))
             return

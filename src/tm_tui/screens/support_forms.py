@@ -22,7 +22,8 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.text_safety import sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 
 if TYPE_CHECKING:
     from tm_tui.api.control_plane import ControlPlaneClient
@@ -146,8 +147,8 @@ class ApiForm(ModalScreen[Any]):
                 values[spec.name] = widget.text
             elif isinstance(widget, Select):
                 values[spec.name] = "" if widget.value is Select.BLANK else str(widget.value)
-            else:
-                values[spec.name] = widget.value  # type: ignore[attr-defined]
+            elif isinstance(widget, Input):
+                values[spec.name] = widget.value
         return values
 
     def show_field_errors(self, errors: Mapping[str, str], only: set[str] | None = None) -> None:

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from tm_tui.config.values import provider_for_cloud
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 
 if TYPE_CHECKING:
     from tm_tui.api.models.control_plane import Deployment
@@ -63,10 +63,16 @@ class DeploymentTable(DataTable):
         self.deployments: dict[str, Deployment] = {}
 
     def on_mount(self) -> None:
-        for label in self.COLUMNS:
-            self.add_column(label, key=label.lower())
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        # Also from `set_deployments`: a fast load may arrive before this table's own mount event.
+        if not self.columns:
+            for label in self.COLUMNS:
+                self.add_column(label, key=label.lower())
 
     def set_deployments(self, deployments: Sequence[Deployment]) -> None:
+        self._add_columns()
         self.clear()
         self.deployments = {}
         # Usable ones first, so the cursor starts on one that can be chosen.

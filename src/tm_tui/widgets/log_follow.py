@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Log
 
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.stamps import stamp
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from textual.containers import Container
 
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 
 if TYPE_CHECKING:
     from textual_plotext import PlotextPlot

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 
 
 def stamp(timestamp: str | None, *, seconds: bool = False) -> str:
