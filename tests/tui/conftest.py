@@ -4,7 +4,8 @@
 to it through the env layer, like a user with TENSORMESH_* exported). `pinned_urls` shows its
 base URLs, whose ports are random, as fixed placeholders: snapshots need no fixed ports. `make_app(**options)` builds a
 `TmApp` with a fixed clock so latencies are deterministic. Helpers (`settle`, `open_section`,
-`wait_until`...) are in `helpers.py`, the chat ones in `chat_helpers.py`.
+`wait_until`...) are in `helpers.py`, the chat ones in `chat_helpers.py`. `on_demand_profile` points a
+profile's provider hosts at the emulator, logged in, with no key or user id yet.
 """
 
 from __future__ import annotations

@@ -203,13 +203,22 @@ async def test_log_and_check_errors_shown_in_place(emulator_env, make_app, emula
         assert app.screen.query_one("#check-error", ErrorPanel).display
 
 
-async def test_empty_and_logged_out(emulator_env, make_app, emulator, monkeypatch):
+async def test_empty_state(emulator_env, make_app, emulator):
     emulator.control_plane.data.models.clear()
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_section(pilot, DEPLOYMENTS)
         assert "You have no deployments" in text_of(app, "#deployments-status")
         assert "No deployment highlighted" in text_of(app, "#deployment-detail")
+        assert not app.screen.check_action("use", ())
+
+
+async def test_not_logged_in_says_how(emulator, make_app):
+    app = make_app(control_plane_url=emulator.control_plane_base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, DEPLOYMENTS)
+        assert "ctrl+l logs in (Account) and comes back here" in text_of(app, "#deployments-status")
+        assert deployment_list(app).row_count == 0
 
 
 def test_snapshot_deployments(snap_compare, emulator_env, pinned_urls, make_app):
