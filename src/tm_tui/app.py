@@ -6,6 +6,7 @@ the heavy layers, starts the demo emulator if asked and resolves settings → th
 → `ContextChanged` refreshes the context bar and every section's `session_changed()` loads data.
 
 Sections are Textual modes (one screen stack each), created on first visit from `screens.sections`.
+Sections change the session only through `change_session` / `request_session_change` (one owner).
 """
 
 from __future__ import annotations

@@ -77,7 +77,6 @@ class SessionChange[T]:
     # what it returns is returned to the requester. Implies a rebuild.
     save: Callable[[], T] | None = None
     reload: bool = False  # re-read settings and credentials and rebuild every client
-    check_login: bool = False  # then ask the control plane who is logged in
 
 
 @dataclass(frozen=True)
@@ -331,11 +330,12 @@ class Session:
     # Screens never call these: they ask the app (`TmApp.change_session`), which runs one change at
     # a time, the file work in a thread, and announces the result once.
     async def change[T](self, change: SessionChange[T]) -> T | None:
-        """Make `change`: its file work in a thread, then the swap on the caller's loop. Returns
-        what `change.save` returned. Raises `ProfileError`/`ConfigFileError` (nothing swapped)."""
+        """Make `change`: its file work in a thread, then the swap on the caller's loop, then (after
+        a rebuild) a login check. Returns what `change.save` returned. Raises `ProfileError` /
+        `ConfigFileError` from the file work (nothing swapped)."""
         prepared = await asyncio.to_thread(self.prepare, change)
         await self.apply(prepared)
-        if change.check_login:
+        if prepared.rebuild:  # new clients start as "checking…": ask who is logged in now
             await self.check_login()
         return prepared.result
 

@@ -348,7 +348,7 @@ class AccountScreen(SectionScreen):
             opened = await asyncio.to_thread(self.open_browser, login.auth_url)
             self.post_message(self.LoginStarted(login.auth_url, self.login_max_wait_s, opened))
             tokens = await poll_login(login, max_wait_s=self.login_max_wait_s)
-            change = SessionChange(save=partial(save_login, settings, tokens), check_login=True)
+            change = SessionChange(save=partial(save_login, settings, tokens))
             path = await self.app.change_session(change)
         except LoginError as error:
             error.hint = error.hint or LOGIN_AGAIN
@@ -412,7 +412,7 @@ class AccountScreen(SectionScreen):
                 refresh.reveal(),
                 timeout=settings.timeout.value,
             )
-            change = SessionChange(save=partial(save_login, settings, tokens), check_login=True)
+            change = SessionChange(save=partial(save_login, settings, tokens))
             path = await self.app.change_session(change)
         except (TmError, ConfigFileError) as error:
             self.post_message(self.LoginOutcome(error=error))
@@ -435,7 +435,7 @@ class AccountScreen(SectionScreen):
         from tm_tui.config import ConfigFileError, logout
 
         try:
-            change = SessionChange(save=partial(logout, session.settings), check_login=True)
+            change = SessionChange(save=partial(logout, session.settings))
             changed = await self.app.change_session(change) or []
         except ConfigFileError as error:
             self.post_message(self.LoginOutcome(error=error))
