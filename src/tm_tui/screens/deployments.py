@@ -322,12 +322,16 @@ class DeploymentsScreen(ControlPlaneSection):
             end = self.now()
             self.load_metrics(session.control_plane, key, end - METRICS_WINDOW, end)
         elif self.tab == "logs" and key != self.logs_key:
-            self.stop_following()
-            self.logs_key = key
-            self.logs.clear()
-            self.query_one(LogView).show_all([])
-            self.query_one("#logs-status", Static).update(Text("Loading logs…", "italic"))
-            self.fetch_logs(session, key, first=True)
+            self.start_logs(session, key)
+
+    def start_logs(self, session: Session, key: str) -> None:
+        """Show the latest lines of deployment `key` instead of what the log view held."""
+        self.stop_following()
+        self.logs_key = key
+        self.logs.clear()
+        self.query_one(LogView).show_all([])
+        self.query_one("#logs-status", Static).update(Text("Loading logs…", "italic"))
+        self.fetch_logs(session, key, first=True)
 
     # -- metrics -------------------------------------------------------------------------------------
     @work(exclusive=True, group="deployments-metrics")
@@ -444,11 +448,14 @@ class DeploymentsScreen(ControlPlaneSection):
         if self.current is None:
             self._follow_when_listed = True
             return
-        self.action_tab("logs")
-        self.load_tab()
-        session, key = self.app.session, self.logs_key
-        if session is None or session.control_plane is None or key is None:
+        session, deployment = self.app.session, self.current
+        if session is None or session.control_plane is None:
             return
+        self.action_tab("logs")
+        # Not through `load_tab`: the tab switch may not have landed yet.
+        key = self.key_of(deployment)
+        if key != self.logs_key:
+            self.start_logs(session, key)
         self.following = True
         self.follow(session, key)
         self.show_logs_status()
