@@ -225,6 +225,7 @@ class CompareScreen(Screen[None]):
                 group=f"compare-{index}",
                 exclusive=True,
             )
+        event.prompt.replace_text("")  # sent: the next prompt starts empty (the panes keep their titles)
         if self.turns:
             self._timer = self.set_interval(FLUSH_INTERVAL_S, self._flush)
 

@@ -30,6 +30,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from tm_tui.widgets.context_bar import ContextBar
+from tm_tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from tm_tui.app import TmApp
@@ -176,7 +177,7 @@ class SectionScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ContextBar()
         yield from self.compose_body()
-        yield Footer()
+        yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
