@@ -58,9 +58,9 @@ def pct(samples: list[float], p: float) -> float:
 
 async def chat_screen_run(emulator, turns: int) -> tuple[list[float], list[float]]:
     from tm_tui.app import TmApp
-    from tm_tui.state import LaunchOptions
     from tm_tui.screens import chat_stream
     from tm_tui.screens.chat import ChatScreen
+    from tm_tui.state import LaunchOptions
 
     ended_at: dict[int, float] = {}
     rendered_at: dict[int, float] = {}

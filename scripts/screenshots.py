@@ -33,10 +33,35 @@ async def settle(pilot, rounds: int = 100) -> None:
             return
 
 
+TOKENIZER_SAMPLE = (
+    "Tokenizers split text into pieces:\n  an emoji 🦜 and CJK 日本語 become byte-level tokens,\n"
+    "\twhile common words stay whole. Move the cursor with ←/→."
+)
+
+
+async def show_tokenizer(pilot) -> None:
+    """The Tokenizer with a sample text tokenized and the cursor on a split emoji."""
+    from textual.widgets import TextArea
+
+    screen = pilot.app.screen
+    screen.query_one("#tok-text", TextArea).load_text(TOKENIZER_SAMPLE)
+    await pilot.press("ctrl+t")
+    await settle(pilot)
+    view = screen.query_one("#tok-text-panel-view")
+    view.focus()
+    emoji = next(span.index for span in view.layout_.spans if not span.whole)
+    await pilot.press(*["right"] * emoji)
+    await settle(pilot)
+
+
+# Sections that show nothing until used get a small scene first.
+SCENES = {"tokenizer": show_tokenizer}
+
+
 async def take(out: Path, size: tuple[int, int]) -> list[Path]:
     from tm_tui.app import TmApp
-    from tm_tui.cli import LaunchOptions
     from tm_tui.screens.sections import SECTIONS
+    from tm_tui.state import LaunchOptions
 
     saved: list[Path] = []
     app = TmApp(LaunchOptions(demo=True))
@@ -45,6 +70,8 @@ async def take(out: Path, size: tuple[int, int]) -> list[Path]:
         for section in SECTIONS:
             await app.run_action(f"open_section('{section.id}')")
             await settle(pilot)
+            if section.id in SCENES:
+                await SCENES[section.id](pilot)
             saved.append(Path(app.save_screenshot(f"{section.id}.svg", path=str(out))))
         await app.run_action("help")
         await settle(pilot)

@@ -208,6 +208,19 @@ def test_responses_mode_uses_input_and_instructions(store: HistoryStore) -> None
     assert "stream" not in session.request_body(stream=False)
 
 
+def test_responses_mode_sends_earlier_answers_as_message_items(store: HistoryStore) -> None:
+    """Strict Responses servers (llama-server) reject an assistant turn in the short form."""
+    session = ChatSession.new(store, model="m", mode="responses")
+    session.send("hi")
+    answer(session, "Hello!")
+    session.send("again")
+    assert session.request_body()["input"] == [
+        {"role": "user", "content": "hi"},
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Hello!"}]},
+        {"role": "user", "content": "again"},
+    ]
+
+
 @pytest.mark.parametrize(
     ("mode", "model_cls"),
     [

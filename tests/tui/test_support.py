@@ -90,7 +90,7 @@ async def test_conversation_is_plain_text(emulator_env, make_app, emulator):
         assert "[bold]subject[/bold]" in shown  # markup shown as typed, not applied
         assert "[bold red]ALERT[/bold red]" in shown
         assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown
-        assert "\ufffdgnp.exe" in shown
+        assert "<U+202E>gnp.exe" in shown
         cell = str(table(app).get_row_at(0)[1])
         assert cell.startswith("[bold]subject[/bold]") and "\x1b" not in cell
 

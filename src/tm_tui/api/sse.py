@@ -18,6 +18,12 @@ from dataclasses import dataclass
 import httpx
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Longest line (one event's data) kept: a server streaming an endless line cannot fill the memory.
+MAX_LINE_CHARS = 16 * 1024 * 1024
+
+
+class EventTooLarge(ValueError):
+    """A stream line longer than MAX_LINE_CHARS."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,10 @@ class _SSEFraming[E]:
         # utf-8-sig drops a leading byte-order mark; bad bytes become U+FFFD instead of raising.
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
         self._partial_line = ""
+        # Pieces of a long line still without its line break, joined once it ends (never re-scanned,
+        # so a line split over many chunks costs linear, not quadratic, time).
+        self._pending: list[str] = []
+        self._pending_chars = 0
         self._skip_lf = False  # the last chunk ended in "\r": a following "\n" belongs to it
         self._data: list[str] = []
         self._event: str | None = None
@@ -53,6 +63,7 @@ class _SSEFraming[E]:
     def flush(self) -> list[E]:
         """End of stream: decode what is left, take an unterminated last line, emit a pending event."""
         events = self._feed_text(self._decoder.decode(b"", final=True))
+        self._join_pending()
         if self._partial_line:
             self._lines([self._partial_line], events)
             self._partial_line = ""
@@ -70,6 +81,15 @@ class _SSEFraming[E]:
             self._skip_lf = False
             if text[0] == "\n":
                 text = text[1:]
+        if not _LINE_BREAK.search(text) and not text.endswith("\r"):
+            self._pending.append(text)
+            self._pending_chars += len(text)
+            if self._pending_chars + len(self._partial_line) > MAX_LINE_CHARS:
+                raise EventTooLarge(
+                    f"a stream line longer than {MAX_LINE_CHARS // (1024 * 1024)} M characters"
+                )
+            return []
+        self._join_pending()
         buffer = self._partial_line + text
         if "\r" in buffer:
             lines = _LINE_BREAK.split(buffer)
@@ -79,6 +99,11 @@ class _SSEFraming[E]:
         self._partial_line = lines.pop()
         self._lines(lines, events)
         return events
+
+    def _join_pending(self) -> None:
+        if self._pending:
+            self._partial_line += "".join(self._pending)
+            self._pending, self._pending_chars = [], 0
 
     def _lines(self, lines: list[str], events: list[E]) -> None:
         data = self._data

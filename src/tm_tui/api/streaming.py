@@ -38,7 +38,7 @@ from tm_tui.api.models.stream import (
     plain_chat_delta,
 )
 from tm_tui.api.reasoning import LeadingThinkFilter
-from tm_tui.api.sse import aiter_sse_data
+from tm_tui.api.sse import EventTooLarge, aiter_sse_data
 from tm_tui.api.stream_events import (
     ReasoningDelta,
     StreamEvent,
@@ -295,6 +295,8 @@ class _InferenceStream:
                 "stream idle timeout: the server sent nothing for too long",
                 hint="The server went quiet; retry, or raise the stream idle timeout.",
             ) from exc
+        except EventTooLarge as exc:
+            raise _failure(str(exc), hint="The server sent an unexpected reply.") from exc
         except (httpx.RequestError, NetworkError) as exc:
             if self._stop_requested:
                 return _STOPPED

@@ -55,6 +55,21 @@ def request_messages(
     return out
 
 
+def responses_input(messages: Iterable[StoredMessage]) -> list[dict[str, Any]]:
+    """History as Responses `input` items.
+
+    Earlier answers go as `message` items with `output_text` parts: strict implementations
+    (llama-server among them) reject an assistant turn in the short `{"role", "content": str}` form,
+    and OpenAI accepts both. User turns keep the short form, which every implementation accepts.
+    """
+    return [
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": m["content"]}]}
+        if m["role"] == "assistant"
+        else m
+        for m in request_messages(messages)
+    ]
+
+
 def build_request_body(
     mode: Mode | str,
     model: str,
@@ -78,7 +93,7 @@ def build_request_body(
     elif mode is Mode.COMPLETION:
         body["prompt"] = next((m.content for m in reversed(messages) if m.role == "user"), "")
     else:
-        body["input"] = request_messages(messages)
+        body["input"] = responses_input(messages)
         if system_prompt.strip():
             body["instructions"] = system_prompt
     body |= fields

@@ -276,21 +276,19 @@ class AccountScreen(SectionScreen):
     def on_account_screen_user_loaded(self, message: UserLoaded) -> None:
         user = self.query_one("#user", Static)
         user.loading = False
-        if self.query_one("#user-error", ErrorPanel).show(message.error):
-            user.update("")
-        elif message.user is not None:
+        # A failed reload keeps the last user shown, under the error.
+        if not self.query_one("#user-error", ErrorPanel).show(message.error) and message.user is not None:
             user.update(user_lines(message.user))
 
     def on_account_screen_keys_loaded(self, message: KeysLoaded) -> None:
         table = self.query_one("#api-keys", DataTable)
         table.loading = False
-        failed = self.query_one("#keys-error", ErrorPanel).show(message.error)
-        table.display = not failed
+        if self.query_one("#keys-error", ErrorPanel).show(message.error):
+            table.display = table.row_count > 0  # the last good list stays, under the error
+            return
+        table.display = True
         table.clear()
         self.api_keys = {}
-        if failed:
-            self.query_one("#keys-message", Static).update("")
-            return
         now = self.now()
         keys = message.keys or []
         for index, key in enumerate(keys):

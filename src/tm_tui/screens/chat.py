@@ -17,6 +17,7 @@ API layer are imported inside the methods that run later.
 from __future__ import annotations
 
 import gc
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,6 +34,7 @@ from textual.widgets import Button, Select, Static
 from tm_tui.screens.sections import SECTIONS, SectionScreen
 from tm_tui.session import SessionChange
 from tm_tui.surface import Surface
+from tm_tui.text_safety import inert
 from tm_tui.widgets.metrics_bar import ConversationBar
 from tm_tui.widgets.prompt_input import PromptInput
 from tm_tui.widgets.prompt_messages import PromptRecall, PromptSubmitted
@@ -303,7 +305,7 @@ class ChatScreen(SectionScreen):
             names.insert(0, current)  # a model typed elsewhere stays selectable
         select = self.query_one("#chat-model", Select)
         with self.prevent(Select.Changed):
-            select.set_options((name, name) for name in names)
+            select.set_options((inert(name), name) for name in names)
             if current:
                 select.value = current
         if not current and names:
@@ -770,6 +772,11 @@ class ChatScreen(SectionScreen):
             system_prompt=self.chat.system_prompt, params=self.chat.params,
         )  # fmt: skip
         return request_spec(client, self.chat.mode, body)
+
+    def requests_for_tokenizer(self) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+        """The last request sent and the one the draft would send (the Tokenizer's "from Chat")."""
+        draft = self._draft_request()
+        return (self.last_request.body if self.last_request else None, draft.body if draft else None)
 
     def action_compare(self) -> None:
         from tm_tui.screens.chat_compare import CompareScreen

@@ -20,6 +20,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static, TabbedContent, TabPane, TextArea
 
+from tm_tui.text_safety import sanitize
+
 if TYPE_CHECKING:
     from tm_tui.chat.code_snippets import RequestSpec
     from tm_tui.store.history import Conversation
@@ -132,7 +134,8 @@ class ViewCodeScreen(ModalScreen[None]):
     def snippets(self) -> dict[str, str]:
         from tm_tui.chat.code_snippets import all_snippets
 
-        return all_snippets(self.spec, reveal=self.reveal)
+        # Shown and copied sanitized: a bidi override in a model id must not reorder code pasted in a shell.
+        return {title: sanitize(code) for title, code in all_snippets(self.spec, reveal=self.reveal).items()}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="code-box", classes="modal-box") as box:

@@ -117,6 +117,20 @@ SECTIONS: tuple[Section, ...] = (
         "Health, version and latency of serverless, on-demand and the control plane",
     ),
     Section(
+        "tokenizer",
+        "Tokenizer",
+        "f7",
+        "tm_tui.screens.tokenizer:TokenizerScreen",
+        "How the model splits text: tokens, bytes, chat template, cost, cache prefix",
+        (
+            SectionCommand(
+                "Tokenize the last chat request",
+                "from_chat",
+                "Open Tokenizer on the Chat section's last request (and its next, for the prefix view)",
+            ),
+        ),
+    ),
+    Section(
         "support",
         "Support",
         "f9",
