@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 # In demo mode a started browser login approves itself after this long, so the flow can be tried.
 DEMO_AUTO_APPROVE_S = 3.0
+# In demo mode a running deployment writes a log line this often, so following its logs shows life.
+DEMO_LIVE_LOGS_S = 3.0
 
 
 def start_demo_emulator(resources: ExitStack) -> Profile:
@@ -43,7 +45,9 @@ def start_demo_emulator(resources: ExitStack) -> Profile:
     from tm_tui.emulator.state import EmulatorState
 
     emulator = resources.enter_context(
-        run_emulator(EmulatorState(auto_approve_login_after_s=DEMO_AUTO_APPROVE_S))
+        run_emulator(
+            EmulatorState(auto_approve_login_after_s=DEMO_AUTO_APPROVE_S, live_logs_every_s=DEMO_LIVE_LOGS_S)
+        )
     )
     urls_and_credentials = emulator.credentials()
     return demo_profile(urls_and_credentials, urls_and_credentials)

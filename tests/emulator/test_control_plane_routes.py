@@ -509,3 +509,19 @@ def test_faults_apply_to_the_control_plane(cp: httpx.Client, emulator: RunningEm
     assert_error(failed, 503, 14)
     assert failed.headers["retry-after"] == "2"
     ok(cp.get("/v1/billing/balance"))
+
+
+def test_running_deployments_write_live_logs(cp: httpx.Client, emulator: RunningEmulator) -> None:
+    path = f"/v1/observability/deployments/{UP_DEPLOYMENT}/logs"
+
+    def live_lines() -> list[str]:
+        logs = ok(cp.get(path, params={"limit": 5000}))["logs"]
+        return [entry["message"].rsplit(" ", 1)[-1] for entry in logs if "(live #" in entry["message"]]
+
+    assert live_lines() == []  # off unless asked for (demo mode asks)
+    emulator.state.live_logs_every_s = 1.0
+    assert live_lines() == []  # the first look schedules the first line
+    emulator.control_plane.live_logs_due[UP_DEPLOYMENT] = datetime.now(UTC) - timedelta(seconds=2.5)
+    assert live_lines() == ["#1)", "#2)", "#3)"]
+    pending = ok(cp.get("/v1/observability/deployments/dep_01JAMISTRALNEMO/logs"))["logs"]
+    assert not any("(live #" in entry["message"] for entry in pending)

@@ -17,7 +17,7 @@ from tm_tui.widgets.deployment_table import DeploymentTable
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.model_table import ModelTable
 
-from .helpers import SIZE, frozen_emulator, open_section, plain, settle, snapshot_of, write_profiles
+from .helpers import SIZE, frozen_emulator, open_section, plain, settle, snapshot_of
 
 MODELS = "models"
 GPT_OSS = "openai/gpt-oss-120b"
@@ -27,27 +27,6 @@ GPT_OSS = "openai/gpt-oss-120b"
 def emulator():
     with frozen_emulator() as running:
         yield running
-
-
-@pytest.fixture
-def on_demand_profile(isolated_dirs, emulator, monkeypatch):
-    """The active profile points every provider's host at the emulator; no key, no user id yet."""
-    write_profiles(
-        isolated_dirs["TM_TUI_CONFIG_DIR"],
-        f"""
-active_profile = "lab"
-
-[profiles.lab]
-serverless_base_url = "{emulator.serverless_base_url}"
-control_plane_base_url = "{emulator.control_plane_base_url}"
-
-[profiles.lab.on_demand_hosts]
-nebius = "{emulator.on_demand_base_url}"
-lambda = "{emulator.on_demand_base_url}"
-""",
-    )
-    monkeypatch.setenv("TENSORMESH_CONTROL_PLANE_TOKEN", emulator.control_plane_token)
-    return ProfileStore(isolated_dirs["TM_TUI_CONFIG_DIR"])
 
 
 def model_table(app) -> ModelTable:

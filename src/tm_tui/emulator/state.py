@@ -38,6 +38,9 @@ class EmulatorState:
     auto_approve_login_after_s: float | None = None
     # How long a started browser login (its cli_code) stays usable.
     login_code_ttl_s: float = 600.0
+    # A running deployment writes a new request log line this often (None = its logs stay as seeded),
+    # so a client following the logs sees them grow (demo mode turns it on).
+    live_logs_every_s: float | None = None
     # Faults armed for all three listeners (see faults.py); empty = a well-behaved service.
     faults: FaultRegistry = field(default_factory=FaultRegistry)
 

@@ -12,7 +12,6 @@ A served gateway model name can also be typed by hand.
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -364,38 +363,15 @@ class ModelsScreen(SectionScreen):
 
     @work(exclusive=True, group="models-choose")
     async def apply_deployment(self, session: Session, deployment: Deployment) -> None:
-        """Store the host (via the provider), key, user id and model, like `tm init --sync`."""
-        from tm_tui.api.errors import ConfigError, TmError
-        from tm_tui.config import ConfigFileError, ProfileError, save_inference_key
+        from tm_tui.api.errors import TmError
+        from tm_tui.config import ConfigFileError, ProfileError
+        from tm_tui.screens.deployment_choice import use_deployment
 
         try:
-            user_id = await session.on_demand_user_id()
-            if not user_id:
-                raise ConfigError(
-                    "No on-demand user id is known.",
-                    hint="Set one in Settings or log in to the control plane.",
-                )
-            changes: dict[str, object] = {
-                "gateway_provider": provider_of(deployment),
-                "on_demand_base_url": None,
-            }
-            if not session.settings.on_demand_user_id.value:
-                changes["on_demand_user_id"] = user_id
-            change = SessionChange(
-                profile_fields=changes,
-                save=partial(save_inference_key, session.settings, deployment.api_key),
-                surface=ON_DEMAND,
-                model=deployment.inference_name,
-                reload=True,
-            )
-            await self.app.change_session(change)
+            text = await use_deployment(self.app, session, deployment)
         except (TmError, ProfileError, ConfigFileError) as error:
             self.post_message(self.Chosen(ON_DEMAND, error=error))
             return
-        url = session.settings.on_demand_base_url
-        text = f"On-demand model: {sanitize(deployment.inference_name or '')} at {sanitize(url.value)}."
-        if url.source in ("env", "flag"):
-            text += f" Note: {url.label} overrides the provider's host."
         self.post_message(self.Chosen(ON_DEMAND, text))
 
     def choose_by_name(self, name: str) -> None:

@@ -133,6 +133,25 @@ SECTIONS: tuple[Section, ...] = (
             ),
         ),
     ),
+    Section(
+        "support",
+        "Support",
+        "f9",
+        "tm_tui.screens.support:SupportScreen",
+        "Support tickets: read, open, reply, close; request a reserved deployment",
+        (
+            SectionCommand("New support ticket", "new_ticket", "Open a support ticket"),
+            SectionCommand("Request reserved deployment", "reserved", "Ask sales for dedicated GPUs"),
+        ),
+    ),
+    Section(
+        "deployments",
+        "Deployments",
+        "f10",
+        "tm_tui.screens.deployments:DeploymentsScreen",
+        "On-demand deployments: status, events, metrics chart, logs (follow), GPU check, use in Chat",
+        (SectionCommand("Follow deployment logs", "follow_logs", "Open Deployments and follow the logs"),),
+    ),
 )
 
 PREFERRED_DEFAULT = "chat"

@@ -8,7 +8,7 @@ reason, so the user knows why they cannot pick them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -55,19 +55,24 @@ def row_key(deployment: Deployment, index: int) -> str:
     return deployment.model_id or deployment.deployment_id or f"row-{index}"
 
 
-COLUMNS = ("Name", "Status", "GPU", "Provider", "Endpoint", "Note")
-
-
 class DeploymentTable(DataTable):
+    COLUMNS: ClassVar[tuple[str, ...]] = ("Name", "Status", "GPU", "Provider", "Endpoint", "Note")
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.deployments: dict[str, Deployment] = {}
 
     def on_mount(self) -> None:
-        for label in COLUMNS:
-            self.add_column(label, key=label.lower())
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        # Also from `set_deployments`: a fast load may arrive before this table's own mount event.
+        if not self.columns:
+            for label in self.COLUMNS:
+                self.add_column(label, key=label.lower())
 
     def set_deployments(self, deployments: Sequence[Deployment]) -> None:
+        self._add_columns()
         self.clear()
         self.deployments = {}
         # Usable ones first, so the cursor starts on one that can be chosen.
@@ -77,18 +82,20 @@ class DeploymentTable(DataTable):
             self.deployments[key] = deployment
             reason = unusable_reason(deployment)
             style = "dim" if reason else ""
-            cells = [
-                sanitize(deployment.inference_name or "?"),
-                short_enum(deployment.status, "MODEL_STATUS_"),
-                gpu_text(deployment),
-                provider_of(deployment)
-                or short_enum(
-                    deployment.infra.cloud_provider if deployment.infra else None, "CLOUD_PROVIDER_"
-                ),
-                sanitize(deployment.endpoint or "—"),
-                reason or "ready",
-            ]
+            cells = self.cells(deployment, reason)
             self.add_row(*(Text(cell, style) for cell in cells), key=key)
+
+    def cells(self, deployment: Deployment, reason: str | None) -> list[str]:
+        """One row's text, column by column (`COLUMNS`)."""
+        return [
+            sanitize(deployment.inference_name or "?"),
+            short_enum(deployment.status, "MODEL_STATUS_"),
+            gpu_text(deployment),
+            provider_of(deployment)
+            or short_enum(deployment.infra.cloud_provider if deployment.infra else None, "CLOUD_PROVIDER_"),
+            sanitize(deployment.endpoint or "—"),
+            reason or "ready",
+        ]
 
     @property
     def current(self) -> Deployment | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,9 @@ class ControlPlaneStore:
         self.login = LoginFlow(state)
         self._activity_seq = len(data.activities)
         self.payment_intents: dict[str, Decimal] = {}
+        # Live deployment logs (`EmulatorState.live_logs_every_s`): when each one writes next.
+        self.live_logs_due: dict[str, datetime] = {}
+        self.live_log_seq = 0
         # Active, unexpired seeded keys work for inference exactly like keys created later.
         for key in data.api_keys:
             if "deletedAt" not in key and parse_time(key["expiresAt"]) > data.now:
