@@ -43,6 +43,11 @@ TICKET_TYPES = (
     "TICKET_TYPE_FEATURE_REQUEST",
 )
 
+STATUS_SUCCEEDED = "TRANSACTION_STATUS_SUCCEEDED"
+STATUS_PENDING = "TRANSACTION_STATUS_PENDING"
+STATUS_FAILED = "TRANSACTION_STATUS_FAILED"
+STATUS_REFUNDED = "TRANSACTION_STATUS_REFUNDED"
+
 MODEL_UP = "MODEL_STATUS_UP"
 MODEL_PENDING = "MODEL_STATUS_PENDING"
 MODEL_FAILED = "MODEL_STATUS_FAILED"
@@ -133,7 +138,8 @@ class SeedData:
     reserved_requests: list[dict] = field(default_factory=list)
 
 
-def build_seed(user_id: str, *, now: datetime | None = None) -> SeedData:
+def build_seed(user_id: str, *, now: datetime | None = None, transactions: int | None = None) -> SeedData:
+    """`transactions`: pad the ledger with older entries up to that many (benchmarks of paging)."""
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     rng = random.Random(SEED)
     today = now.date()
@@ -142,7 +148,9 @@ def build_seed(user_id: str, *, now: datetime | None = None) -> SeedData:
     users = {user_id: profile, **_other_users(rng, now)}
     models = _deployments(user_id, now)
     usage = _usage(rng, first_day, today)
-    transactions, balance = _ledger(rng, now, first_day, models, usage)
+    ledger, balance = _ledger(rng, now, first_day, models, usage)
+    if transactions is not None:
+        ledger = pad_ledger(ledger, transactions)
     return SeedData(
         now=now,
         profile=profile,
@@ -155,7 +163,7 @@ def build_seed(user_id: str, *, now: datetime | None = None) -> SeedData:
         ],
         models=models,
         usage=usage,
-        transactions=transactions,
+        transactions=ledger,
         balances={user_id: balance} | {uid: Decimal(rng.randint(0, 500)) for uid in users if uid != user_id},
         spending_days=_spending_days(today, models, usage),
         address={
@@ -543,18 +551,26 @@ def _ledger(
     balance = Decimal(0)
     months = _usage_by_month(usage)
 
-    def add(moment: datetime, amount: Decimal, kind: str, description: str, **extra: object) -> None:
+    def add(
+        moment: datetime,
+        amount: Decimal,
+        kind: str,
+        description: str,
+        status: str = STATUS_SUCCEEDED,
+        **extra: object,
+    ) -> None:
         nonlocal balance
         if moment > now:
             return  # later today: not happened yet
-        balance += -amount if kind == "TRANSACTION_TYPE_CHARGE" else amount
+        if status == STATUS_SUCCEEDED:  # a failed or refunded payment leaves the balance as it was
+            balance += -amount if kind == "TRANSACTION_TYPE_CHARGE" else amount
         entries.append(
             {
                 "transactionId": f"txn_{len(entries) + 1:06d}",
                 "createdAt": rfc3339(moment),
                 "amount": money(amount),
                 "description": description,
-                "status": "TRANSACTION_STATUS_SUCCEEDED",
+                "status": status,
                 "type": kind,
                 **extra,
             }
@@ -570,12 +586,26 @@ def _ledger(
             paymentMethodId="pm_1NxAbcVisa4242",
         )
 
+    # Failed and refunded card payments draw from their own generator so the rest of the ledger
+    # (and every figure derived from it) stays what it was before they were added.
+    payments = random.Random(SEED + 1)
     today = now.date()
     for offset in range((today - first_day).days + 1):
         day = first_day + timedelta(days=offset)
         midnight = datetime.combine(day, time(), UTC)
         if offset == 0:
             add(midnight + timedelta(hours=10), Decimal(25), "TRANSACTION_TYPE_CREDIT", "Welcome credit")
+        if payments.random() < 0.03:
+            declined = payments.random() < 0.7
+            add(
+                midnight + timedelta(hours=payments.randint(8, 20), minutes=payments.randint(0, 59)),
+                Decimal(payments.choice((50, 100, 200))),
+                "TRANSACTION_TYPE_TOPUP",
+                "Credit top-up (card declined)" if declined else "Credit top-up (refunded to card)",
+                STATUS_FAILED if declined else STATUS_REFUNDED,
+                stripePaymentIntentId=f"pi_3P{payments.getrandbits(40):010x}",
+                paymentMethodId="pm_1NxDefMc5454" if declined else "pm_1NxAbcVisa4242",
+            )
         if balance < 150:
             top_up(midnight + timedelta(minutes=5), 250, "Auto-recharge")
         elif rng.random() < 0.02:
@@ -617,9 +647,56 @@ def _ledger(
         f"Serverless usage {today:%Y-%m} (month to date)",
         details=details,
     )
-    entries[-1]["status"] = "TRANSACTION_STATUS_PENDING"
+    entries[-1]["status"] = STATUS_PENDING
     entries.sort(key=lambda e: e["createdAt"], reverse=True)
     return entries, balance
+
+
+_PADDING_KINDS = (
+    ("TRANSACTION_TYPE_CHARGE", STATUS_SUCCEEDED, "Archived serverless usage"),
+    ("TRANSACTION_TYPE_CHARGE", STATUS_SUCCEEDED, "Archived on-demand deployment"),
+    ("TRANSACTION_TYPE_TOPUP", STATUS_SUCCEEDED, "Archived top-up"),
+    ("TRANSACTION_TYPE_CHARGE", STATUS_SUCCEEDED, "Archived serverless usage"),
+    ("TRANSACTION_TYPE_REFUND", STATUS_SUCCEEDED, "Archived refund"),
+    ("TRANSACTION_TYPE_TOPUP", STATUS_FAILED, "Archived top-up (card declined)"),
+)
+
+
+def pad_ledger(entries: list[dict], total: int) -> list[dict]:
+    """`entries` (newest first) followed by older archived ones until there are `total`.
+
+    Only for exercising paging at scale: the padding predates the account and is left out of the
+    balance and the spending figures. Every third archived charge carries `details.models`."""
+    rng = random.Random(SEED + 2)
+    oldest = datetime.fromisoformat(entries[-1]["createdAt"]) if entries else datetime.now(UTC)
+    padded = list(entries)
+    model = SERVERLESS_MODELS[0]
+    for n in range(1, total - len(entries) + 1):
+        kind, status, description = _PADDING_KINDS[n % len(_PADDING_KINDS)]
+        amount = Decimal(rng.randint(100, 40_000)) / 100
+        entry = {
+            "transactionId": f"txn_a{n:06d}",
+            "createdAt": rfc3339(oldest - timedelta(hours=2 * n)),
+            "amount": money(amount),
+            "description": f"{description} #{n}",
+            "status": status,
+            "type": kind,
+        }
+        if kind == "TRANSACTION_TYPE_CHARGE" and n % 3 == 0:
+            requests = rng.randint(10, 500)
+            entry["details"] = {
+                "models": {
+                    model.name: {
+                        "name": model.name,
+                        "event_count": requests,
+                        "input_tokens": requests * 900,
+                        "output_tokens": requests * 200,
+                        "total_amount": str(amount),
+                    }
+                }
+            }
+        padded.append(entry)
+    return padded
 
 
 def _payment_method(pm_id: str, brand: str, last4: str, month: int, year: int, default: bool) -> dict:
