@@ -3,7 +3,8 @@
 Everything comes from one fixed random seed and dates relative to a `now` the caller may pin, so two
 emulators started with the same `now` serve byte-identical data. The figures agree with each other the
 way the real service's do: monthly serverless charges are the sum of the daily usage rows, spending
-history is the same days' cost, and the balance is the running total of the ledger.
+history is the same days' cost, and the balance is the running total of the settled ledger entries
+(a failed or refunded payment and the pending month-to-date charge leave it alone).
 
 Records are stored in their wire shape (lowerCamelCase dicts) because the control plane serves them as
 they are; only the daily usage table stays numeric so it can be re-bucketed for any window.
@@ -23,6 +24,9 @@ from tm_tui.emulator.state import DEMO_DEPLOYMENT_KEY, DEMO_INFERENCE_KEY
 SEED = 20260301
 ACCOUNT_AGE_DAYS = 720
 SPENDING_HISTORY_DAYS = 90
+# A team's serverless traffic (thousands of requests a day), so cache savings show beside GPU costs.
+USAGE_SCALE = 250
+RECHARGE_BELOW, RECHARGE_AMOUNT = 500, 500
 ACTIVE_KEY_LIFETIME = timedelta(days=5 * 365)
 NANOS = Decimal(1_000_000_000)
 PER_MILLION = Decimal(1_000_000)
@@ -476,7 +480,7 @@ def _usage(rng: random.Random, first_day: date, today: date) -> dict[tuple[date,
                 continue
             if rng.random() < 0.12:  # quiet day for this model
                 continue
-            requests = max(1, int(rng.randint(15, 320) * weekday_factor))
+            requests = max(1, int(rng.randint(15, 320) * weekday_factor * USAGE_SCALE))
             input_tokens = requests * rng.randint(600, 2600)
             cached_share = rng.uniform(0.15, 0.65) if model.cached_price else 0.0
             usage[(day, model.name)] = UsageDay(
@@ -606,8 +610,13 @@ def _ledger(
                 stripePaymentIntentId=f"pi_3P{payments.getrandbits(40):010x}",
                 paymentMethodId="pm_1NxDefMc5454" if declined else "pm_1NxAbcVisa4242",
             )
-        if balance < 150:
-            top_up(midnight + timedelta(minutes=5), 250, "Auto-recharge")
+        if balance < RECHARGE_BELOW:
+            # Enough to cover the month-end serverless charge that may have just landed.
+            top_up(
+                midnight + timedelta(minutes=5),
+                RECHARGE_AMOUNT * max(1, int((RECHARGE_BELOW - balance) // RECHARGE_AMOUNT) + 1),
+                "Auto-recharge",
+            )
         elif rng.random() < 0.02:
             top_up(
                 midnight + timedelta(hours=rng.randint(8, 20)), rng.choice((50, 100, 200)), "Credit top-up"
@@ -645,9 +654,9 @@ def _ledger(
         total,
         "TRANSACTION_TYPE_CHARGE",
         f"Serverless usage {today:%Y-%m} (month to date)",
+        STATUS_PENDING,  # not taken from the balance until month end
         details=details,
     )
-    entries[-1]["status"] = STATUS_PENDING
     entries.sort(key=lambda e: e["createdAt"], reverse=True)
     return entries, balance
 
