@@ -114,6 +114,14 @@ SECTIONS: tuple[Section, ...] = (
         "tm_tui.screens.status:StatusScreen",
         "Health, version and latency of serverless, on-demand and the control plane",
     ),
+    Section(
+        "billing",
+        "Billing",
+        "f8",
+        "tm_tui.screens.billing:BillingScreen",
+        "Balance, spend and cache savings, usage by model, transactions, pricing, payment",
+        (SectionCommand("Export transactions", "export_transactions", "Save billing transactions as CSV/JSON"),),
+    ),
 )
 
 PREFERRED_DEFAULT = "chat"
