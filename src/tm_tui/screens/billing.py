@@ -143,7 +143,7 @@ class BillingScreen(SectionScreen):
         panel.reload(session.control_plane)
 
     def action_login(self) -> None:
-        self.app.run_action("open_section('account', 'login')")
+        self.app.action_open_section("account", "login")
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{tab}"

@@ -173,10 +173,10 @@ class TransactionsPanel(BillingPanel):
         except ValueError as error:
             self.query_one("#txn-note", Static).update(Text(f"✗ {error}", "bold"))
             return None
-        kind, status = (self.query_one(f"#txn-{n}", Select).value for n in ("type", "status"))
+        kind, status = (self.query_one(f"#txn-{n}", Select) for n in ("type", "status"))
         return TxnFilter(
-            type="" if kind is Select.BLANK else str(kind),
-            status="" if status is Select.BLANK else str(status),
+            type="" if kind.is_blank() else str(kind.value),
+            status="" if status.is_blank() else str(status.value),
             start=start,
             end=end,
         )

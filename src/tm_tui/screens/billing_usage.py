@@ -29,6 +29,11 @@ DEFAULT_DAYS = 30
 COLUMNS = ("Model", "Requests", "Input", "Output", "Cached", "Cost", "Saved")
 
 
+def today() -> date:
+    """The last day of the default range (tests pin it to the emulator's seeded `now`)."""
+    return datetime.now(UTC).date()
+
+
 @dataclass(frozen=True)
 class UsageQuery:
     bucket: str
@@ -44,9 +49,9 @@ class UsageQuery:
         return datetime.combine(self.last + timedelta(days=1), time(), UTC) - timedelta(seconds=1)
 
     @classmethod
-    def default(cls, today: date | None = None) -> UsageQuery:
-        today = today or datetime.now(UTC).date()
-        return cls("day", today - timedelta(days=DEFAULT_DAYS - 1), today)
+    def default(cls) -> UsageQuery:
+        last = today()
+        return cls("day", last - timedelta(days=DEFAULT_DAYS - 1), last)
 
 
 def usage_records(report: UsageReport) -> list[dict[str, str]]:
