@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# More shots of a section: (keys pressed there, file name).
+EXTRA_SHOTS = {"billing": (("2", "billing-usage"), ("3", "billing-transactions"))}
 
 
 async def settle(pilot, rounds: int = 100) -> None:
@@ -46,6 +48,10 @@ async def take(out: Path, size: tuple[int, int]) -> list[Path]:
             await app.run_action(f"open_section('{section.id}')")
             await settle(pilot)
             saved.append(Path(app.save_screenshot(f"{section.id}.svg", path=str(out))))
+            for keys, name in EXTRA_SHOTS.get(section.id, ()):
+                await pilot.press(*keys)
+                await settle(pilot)
+                saved.append(Path(app.save_screenshot(f"{name}.svg", path=str(out))))
         await app.run_action("help")
         await settle(pilot)
         saved.append(Path(app.save_screenshot("help.svg", path=str(out))))

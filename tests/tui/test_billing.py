@@ -372,3 +372,14 @@ def test_snapshot_billing(emulator_env, make_app, snap_compare, tab):
 def test_snapshot_billing_not_logged_in(emulator, make_app, snap_compare):
     app = make_app(control_plane_url=emulator.control_plane_base_url, serverless_url=emulator.serverless_base_url)
     assert snap_compare(app, terminal_size=SIZE, run_before=snapshot_of(BILLING))
+
+
+def test_the_chart_library_is_imported_only_when_a_chart_is_drawn():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tm_tui.app, tm_tui.screens.billing; "
+        "sys.exit(any('plotext' in name for name in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

@@ -74,16 +74,27 @@ class BillingScreen(SectionScreen):
                     yield panel(id=f"billing-{tab}")
 
     def on_mount(self) -> None:
+        self._export_when_loaded = False
         self.query_one("#billing-gate").display = False
         super().on_mount()
 
     # -- loading -----------------------------------------------------------------------------------
     def session_changed(self, session: Session) -> None:
+        """New clients: the shown tab loads now, the others when first shown (fewer requests at once,
+        so the tab in front appears sooner)."""
         client = session.control_plane
         self.show_gate(NOT_LOGGED_IN if client is None else None)
+        for panel in self.query(BillingPanel):
+            panel.stale = True
         if client is not None:
-            for panel in self.query(BillingPanel):
-                panel.reload(client)
+            self.load_shown()
+
+    def load_shown(self) -> None:
+        session = self.app.session
+        panel = self.panel
+        if panel.stale and session is not None and session.control_plane is not None:
+            panel.stale = False
+            panel.reload(session.control_plane)
 
     def show_gate(self, text: str | None) -> None:
         gate = self.query_one("#billing-gate", Static)
@@ -117,6 +128,7 @@ class BillingScreen(SectionScreen):
 
     def on_tabbed_content_tab_activated(self) -> None:
         self.refresh_bindings()
+        self.load_shown()
         # The tab's list takes the keys (arrows, enter) at once.
         focus = {"transactions": "#txn-table", "pricing": "#pricing-serverless", "payment": "#payment-methods"}
         target = focus.get(self.active_tab)
@@ -147,6 +159,7 @@ class BillingScreen(SectionScreen):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{tab}"
+        self.load_shown()  # now, not only on TabActivated (a click), so the load starts with the key
 
     def action_window(self) -> None:
         self.query_one(OverviewPanel).toggle_window()
@@ -213,6 +226,15 @@ class BillingScreen(SectionScreen):
             self.query_one(TransactionsPanel).apply_filter()
 
     def action_export_transactions(self) -> None:
-        """The palette's "Export transactions": the Transactions tab, then its export."""
+        """The palette's "Export transactions": the Transactions tab, then its export (once loaded)."""
         self.action_tab("transactions")
-        self.call_after_refresh(self.action_export)
+        if self.query_one(TransactionsPanel).has_data:
+            self.action_export()
+        else:
+            self._export_when_loaded = True
+
+    def on_billing_panel_loaded(self, message: BillingPanel.Loaded) -> None:
+        if isinstance(message.panel, TransactionsPanel) and self._export_when_loaded:
+            self._export_when_loaded = False
+            if message.error is None:
+                self.action_export()

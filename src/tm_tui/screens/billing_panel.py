@@ -43,6 +43,7 @@ class BillingPanel(Vertical):
         super().__init__(id=id)
         self.loaded_at: datetime | None = None
         self.has_data = False
+        self.stale = True  # to load when next shown (new session)
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="panel-status"):
@@ -82,7 +83,6 @@ class BillingPanel(Vertical):
     def on_billing_panel_loaded(self, message: Loaded) -> None:
         if message.panel is not self:
             return
-        message.stop()
         self.query_one(".panel-loading").display = False
         status = self.query_one(".panel-loaded", Static)
         if self.query_one(".panel-error", ErrorPanel).show(message.error):

@@ -100,7 +100,7 @@ class TransactionsPanel(BillingPanel):
             yield Input("", placeholder="YYYY-MM-DD", id="txn-to", classes="date-input", compact=True)
         yield Static("", id="txn-note", markup=False)
         with Horizontal(id="txn-body"):
-            yield PagedTable(COLUMNS, id="txn-table")
+            yield PagedTable(COLUMNS, cells=row_cells, id="txn-table")
             with Vertical(id="txn-detail-box", classes="box") as box:
                 box.border_title = "Detail"
                 yield Static("", id="txn-detail", markup=False)
@@ -162,7 +162,7 @@ class TransactionsPanel(BillingPanel):
             return
         # The server's order (newest first) with no filter: the new page just goes below.
         self.shown.extend(rows)
-        self.query_one(PagedTable).append_rows([row_cells(r) for r in rows])
+        self.query_one(PagedTable).append_rows(rows)
         self.show_note()
 
     # -- filters, sort, detail ---------------------------------------------------------------------
@@ -200,7 +200,7 @@ class TransactionsPanel(BillingPanel):
         self.shown = view(self.loaded, self.where, sort, descending)
         table = self.query_one(PagedTable)
         table.placeholder = Text("No transaction matches the filters (yet).", "italic")
-        table.set_rows([row_cells(r) for r in self.shown], keep_cursor=keep_cursor)
+        table.set_rows(self.shown, keep_cursor=keep_cursor)
         self.show_note()
         self.show_detail()
 
@@ -221,7 +221,8 @@ class TransactionsPanel(BillingPanel):
     def show_detail(self) -> None:
         index = self.query_one(PagedTable).cursor
         pane = self.query_one("#txn-detail", Static)
+        # The pane's size is fixed: no layout pass on every cursor move.
         if 0 <= index < len(self.shown):
-            pane.update(detail(self.shown[index]))
+            pane.update(detail(self.shown[index]), layout=False)
         else:
-            pane.update(Text("No transaction highlighted.", "italic"))
+            pane.update(Text("No transaction highlighted.", "italic"), layout=False)

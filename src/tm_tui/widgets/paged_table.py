@@ -1,23 +1,27 @@
 """`PagedTable`: a read-only table that draws only the rows on screen, for lists the server pages.
 
-A `DataTable` builds every row it holds (10,000 transactions take seconds); this keeps rows as a plain
-list and renders the visible lines from it, so adding a page, filtering or sorting is a list
-operation. It asks for the next page itself: `NeedMore` is posted when the cursor or the scroll
+A `DataTable` builds every row it holds (10,000 transactions take seconds); this keeps the rows as
+a plain list of any objects and turns only the visible ones into cells (`cells(row)`), so adding a
+page, filtering or sorting is a list operation. It asks for the next page itself: `NeedMore` is posted when the cursor or the scroll
 comes within a screenful of the last loaded row. Cells are `rich.text.Text` (never markup).
+
+Drawn lines are cached (by row, cursor, width and style), and the styles are looked up once per
+frame: `rich_style` walks the DOM and costs more than drawing a line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -39,8 +43,8 @@ class PagedTable(ScrollView, can_focus=True):
         Binding("down", "move(1)", "Down", show=False, id="paged_table.down"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="paged_table.page_up"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="paged_table.page_down"),
-        Binding("home", "first", "First", show=False, id="paged_table.first"),
-        Binding("end", "last", "Last", show=False, id="paged_table.last"),
+        Binding("home,ctrl+home", "first", "First", show=False, id="paged_table.first"),
+        Binding("end,ctrl+end", "last", "Last", show=False, id="paged_table.last"),
         Binding("enter", "select", "Select", show=False, id="paged_table.select"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {"paged-table--header", "paged-table--cursor"}
@@ -65,21 +69,32 @@ class PagedTable(ScrollView, can_focus=True):
     class Selected(Highlighted):
         pass
 
-    def __init__(self, columns: Sequence[Column], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        cells: Callable[[Any], Row] = lambda row: row,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.columns = list(columns)
-        self.rows: list[Row] = []
+        self.cells = cells  # a row object → its cells, called only for rows drawn
+        self.rows: list[Any] = []
         self.placeholder = Text("")  # shown when there are no rows
+        self._lines: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._styles: tuple[Style, Style, Style] = (Style(), Style(), Style())
+        self._styles_for: tuple | None = None  # (focus, theme) the styles were looked up for
 
     # -- data --------------------------------------------------------------------------------------
-    def set_rows(self, rows: Sequence[Row], *, keep_cursor: bool = False) -> None:
+    def set_rows(self, rows: Sequence[Any], *, keep_cursor: bool = False) -> None:
         self.rows = list(rows)
+        self._lines.clear()
         self._resize()
         self.cursor = min(self.cursor, max(len(self.rows) - 1, 0)) if keep_cursor else 0
         if not keep_cursor:
             self.scroll_to(y=0, animate=False)
 
-    def append_rows(self, rows: Sequence[Row]) -> None:
+    def append_rows(self, rows: Sequence[Any]) -> None:
         self.rows.extend(rows)
         self._resize()
         self.refresh()
@@ -97,23 +112,41 @@ class PagedTable(ScrollView, can_focus=True):
         fixed = sum(c.width or 0 for c in self.columns) + len(self.columns) - 1
         return [c.width if c.width is not None else max(total - fixed, 4) for c in self.columns]
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles_for = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        key = (self.has_focus, self.app.theme)
+        if key != self._styles_for:
+            base = self.rich_style
+            self._styles = (
+                base,
+                base + self.get_component_rich_style("paged-table--header"),
+                base + self.get_component_rich_style("paged-table--cursor"),
+            )
+            self._styles_for = key
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base, header, cursor = self._styles
         if y == 0:
-            cells: Row = [Text(c.title) for c in self.columns]
-            style = base + self.get_component_rich_style("paged-table--header")
+            index, style = -1, header
         else:
             index = int(self.scroll_offset.y) + y - 1
             if index >= len(self.rows):
                 if not self.rows and y == 1:
                     return self._strip([self.placeholder], [width], base)
                 return Strip.blank(width, base)
-            cells = self.rows[index]
-            style = base
-            if index == self.cursor:
-                style = base + self.get_component_rich_style("paged-table--cursor")
-        return self._strip(cells, self._widths(width), style).extend_cell_length(width, style)
+            style = cursor if index == self.cursor else base
+        key = (index, width, style)
+        strip = self._lines.get(key)
+        if strip is None:
+            cells: Row = [Text(c.title) for c in self.columns] if index < 0 else self.cells(self.rows[index])
+            strip = self._strip(cells, self._widths(width), style).extend_cell_length(width, style)
+            self._lines[key] = strip
+        return strip
 
     def _strip(self, cells: Row, widths: list[int], style: Style) -> Strip:
         line = Text(no_wrap=True, end="")
