@@ -106,7 +106,7 @@ class BillingScreen(SectionScreen):
     def on_billing_panel_auth_failed(self, message: BillingPanel.AuthFailed) -> None:
         message.stop()
         self.show_gate(EXPIRED)
-        self.post_message(ContextChanged())  # the context bar shows the login as expired
+        self.app.check_login()  # the context bar then shows the login as expired
 
     @property
     def panel(self) -> BillingPanel:
