@@ -28,8 +28,17 @@ from tm_tui.screens.billing_usage import UsagePanel
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.paged_table import PagedTable
 
-from .conftest import SIZE, settle
-from .flows import FROZEN_NOW, frozen_emulator, open_section, plain, snapshot_of, wait_until
+from .helpers import (
+    FROZEN_NOW,
+    SIZE,
+    frozen_emulator,
+    notifications,
+    open_section,
+    plain,
+    settle,
+    snapshot_of,
+    wait_until,
+)
 
 BILLING = "billing"
 
@@ -197,7 +206,9 @@ async def test_export_transactions_csv_and_usage_json(emulator_env, make_app, tm
         assert isinstance(app.screen, BillingExportScreen)
         target = tmp_path / "txns.csv"
         path_input = app.screen.query_one("#billing-export-path", Input)
-        assert path_input.value.startswith(str(isolated_dirs["TM_TUI_DATA_DIR"] / "exports" / "transactions-"))
+        assert path_input.value.startswith(
+            str(isolated_dirs["TM_TUI_DATA_DIR"] / "exports" / "transactions-")
+        )
         path_input.value = str(target)
         await pilot.press("enter")
         await settle(pilot)
@@ -205,7 +216,7 @@ async def test_export_transactions_csv_and_usage_json(emulator_env, make_app, tm
         assert len(rows) == len(panel.shown) == 100
         first = panel.shown[0]
         assert rows[0] == first.record() and rows[0]["amount"] == str(first.amount)
-        assert any(str(target) in message for _, message, _ in _notices(app))
+        assert any(str(target) in message for _, message, _ in notifications(app))
 
         target.write_text("keep me")  # an existing file is not replaced silently
         await pilot.press("enter")
@@ -230,10 +241,6 @@ async def test_export_transactions_csv_and_usage_json(emulator_env, make_app, tm
         exported = json.loads(target.read_text())
         assert [r["model"] for r in exported] == [m.model for m in report.models]
         assert exported[0]["cache_saving"] == str(report.models[0].saving)
-
-
-def _notices(app):
-    return [(n.title, n.message, n.severity) for n in app._notifications]
 
 
 async def test_address_edit_validates_then_shows_a_server_refusal_and_keeps_the_form(emulator_env, make_app):
@@ -370,7 +377,9 @@ def test_snapshot_billing(emulator_env, make_app, snap_compare, tab):
 
 
 def test_snapshot_billing_not_logged_in(emulator, make_app, snap_compare):
-    app = make_app(control_plane_url=emulator.control_plane_base_url, serverless_url=emulator.serverless_base_url)
+    app = make_app(
+        control_plane_url=emulator.control_plane_base_url, serverless_url=emulator.serverless_base_url
+    )
     assert snap_compare(app, terminal_size=SIZE, run_before=snapshot_of(BILLING))
 
 

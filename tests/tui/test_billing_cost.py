@@ -13,8 +13,7 @@ from textual.widgets import Input, Select
 from tm_tui.screens.billing_usage import UsagePanel
 
 from ..emulator.test_contract_cli import logged_in, tm  # noqa: F401  (a fixture)
-from .conftest import SIZE, settle
-from .flows import open_section
+from .helpers import SIZE, open_section, settle
 
 
 async def test_usage_savings_match_tm_cost(emulator_env, make_app, logged_in):  # noqa: F811

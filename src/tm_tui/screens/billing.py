@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane
@@ -23,8 +24,7 @@ from tm_tui.screens.billing_pricing import PricingPanel
 from tm_tui.screens.billing_transactions import TransactionsPanel
 from tm_tui.screens.billing_usage import UsagePanel, usage_records
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.widgets.context_bar import ContextChanged
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 
 if TYPE_CHECKING:
     from tm_tui.session import Session
@@ -44,7 +44,9 @@ TAB_ACTIONS = {
     "edit_address": "payment",
     "export": ("usage", "transactions"),
 }
-NOT_LOGGED_IN = "Billing needs a control-plane login. Press l to log in (a browser login, as `tm auth login`)."
+NOT_LOGGED_IN = (
+    "Billing needs a control-plane login. Press l to log in (a browser login, as `tm auth login`)."
+)
 EXPIRED = "The control plane refused the login (401). Press l to log in again; the data below is kept."
 
 
@@ -130,7 +132,11 @@ class BillingScreen(SectionScreen):
         self.refresh_bindings()
         self.load_shown()
         # The tab's list takes the keys (arrows, enter) at once.
-        focus = {"transactions": "#txn-table", "pricing": "#pricing-serverless", "payment": "#payment-methods"}
+        focus = {
+            "transactions": "#txn-table",
+            "pricing": "#pricing-serverless",
+            "payment": "#payment-methods",
+        }
         target = focus.get(self.active_tab)
         if target is not None:
             self.query_one(target).focus()
@@ -177,20 +183,24 @@ class BillingScreen(SectionScreen):
 
     def action_use_model(self) -> None:
         """Make the highlighted serverless model the Chat model (serverless surface)."""
-        from tm_tui.config import ConfigFileError, ProfileError
-
         model = self.query_one(PricingPanel).highlighted_model
-        session = self.app.session
-        if model is None or session is None:
-            return
+        if model is not None and self.app.session is not None:
+            self.use_model(model)
+
+    @work(exclusive=True, group="billing-use-model")
+    async def use_model(self, model: str) -> None:
+        from tm_tui.config import ConfigFileError, ProfileError
+        from tm_tui.session import SessionChange
+        from tm_tui.surface import Surface
+
         try:
-            session.set_model("serverless", model)
-            session.set_surface("serverless")
+            await self.app.change_session(SessionChange(surface=Surface.SERVERLESS, model=model))
         except (ProfileError, ConfigFileError) as error:
             self.notify(sanitize(str(error)), title="Model not saved", severity="error", markup=False)
             return
-        self.post_message(ContextChanged())
-        self.notify(f"Chat model: {sanitize(model)} (serverless). F2 opens Chat.", title="Model", markup=False)
+        self.notify(
+            f"Chat model: {sanitize(model)} (serverless). F2 opens Chat.", title="Model", markup=False
+        )
 
     def action_export(self) -> None:
         from tm_tui.config.paths import tui_data_dir

@@ -26,9 +26,7 @@ HERE = Path(__file__).parent
 
 class BillingExportScreen(ModalScreen[Path | None]):
     CSS_PATH = HERE / "billing_export.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="billing_export.close")
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", id="billing_export.close")]
 
     def __init__(self, what: str, rows: Sequence[Mapping[str, str]], data_dir: Path) -> None:
         super().__init__()

@@ -17,7 +17,8 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from tm_tui.billing.address import FIELDS, normalize, problems
 from tm_tui.screens.billing_panel import BillingPanel
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.text_safety import sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 
 if TYPE_CHECKING:
     from tm_tui.api.control_plane import ControlPlaneClient

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Label, Static
 
 from tm_tui.billing.transactions import short_enum
 from tm_tui.screens.billing_panel import BillingPanel
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 
 if TYPE_CHECKING:
     from tm_tui.api.control_plane import ControlPlaneClient
@@ -44,7 +44,9 @@ class PricingPanel(BillingPanel):
         self.models: list[str] = []
 
     def compose_content(self) -> ComposeResult:
-        yield Label("Serverless, per 1M tokens · enter or u: use the model in Chat", classes="billing-heading")
+        yield Label(
+            "Serverless, per 1M tokens · enter or u: use the model in Chat", classes="billing-heading"
+        )
         yield DataTable(id="pricing-serverless", cursor_type="row", zebra_stripes=True)
         yield Label("GPU hourly (on-demand), by provider", classes="billing-heading")
         yield Static("", id="pricing-gpu-note", markup=False)

@@ -17,7 +17,8 @@ from tm_tui.api.models.money import format_money
 from tm_tui.billing.times import local_text, parse_day
 from tm_tui.billing.transactions import TxnFilter, TxnRow, model_charges, view
 from tm_tui.screens.billing_panel import BillingPanel
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.text_safety import sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.paged_table import Column, PagedTable
 
 if TYPE_CHECKING:
@@ -206,7 +207,13 @@ class TransactionsPanel(BillingPanel):
 
     def show_note(self) -> None:
         sort, descending = SORTS[self.sort_index]
-        more = "loading more…" if self.fetching_page else "more load as you scroll" if self.next_token else "all loaded"
+        more = (
+            "loading more…"
+            if self.fetching_page
+            else "more load as you scroll"
+            if self.next_token
+            else "all loaded"
+        )
         text = Text.assemble(
             (f"{len(self.shown):,} shown", "bold"),
             f" of {len(self.loaded):,} loaded ({more}) · by {sort} {'↓' if descending else '↑'} (s)",

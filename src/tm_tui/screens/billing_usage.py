@@ -19,8 +19,8 @@ from tm_tui.api.models.money import format_money
 from tm_tui.billing.times import parse_day
 from tm_tui.billing.usage import BUCKETS, UsageReport, saved_share, usage_report
 from tm_tui.screens.billing_panel import BillingPanel
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.charts import ChartBox
-from tm_tui.widgets.error_panel import sanitize
 
 if TYPE_CHECKING:
     from tm_tui.api.control_plane import ControlPlaneClient
@@ -154,7 +154,9 @@ class UsagePanel(BillingPanel):
         models = [m.model for m in report.models]
         labels = [b[5:] if q.bucket != "month" else b[:7] for b in report.buckets]
         series = {
-            model.rsplit("/", 1)[-1]: [float(report.cost_by_bucket.get((b, model), 0)) for b in report.buckets]
+            model.rsplit("/", 1)[-1]: [
+                float(report.cost_by_bucket.get((b, model), 0)) for b in report.buckets
+            ]
             for model in models
         }
         self.query_one(ChartBox).show_bars(

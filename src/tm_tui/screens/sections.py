@@ -121,7 +121,11 @@ SECTIONS: tuple[Section, ...] = (
         "f8",
         "tm_tui.screens.billing:BillingScreen",
         "Balance, spend and cache savings, usage by model, transactions, pricing, payment",
-        (SectionCommand("Export transactions", "export_transactions", "Save billing transactions as CSV/JSON"),),
+        (
+            SectionCommand(
+                "Export transactions", "export_transactions", "Save billing transactions as CSV/JSON"
+            ),
+        ),
     ),
 )
 

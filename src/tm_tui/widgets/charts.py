@@ -89,9 +89,9 @@ class ChartBox(Container):
         elif len(names) == 1:
             plt.bar(list(labels), values[0], color=colors[0], label=names[0])
         elif layout == "stacked":
-            plt.stacked_bar(list(labels), values, labels=names, color=colors)
+            plt.stacked_bar(list(labels), values, labels=names, color=colors)  # type: ignore[call-arg, arg-type]  # plotext takes labels= and a colour per series; textual-plotext's stubs say label=, one colour
         else:
-            plt.multiple_bar(list(labels), values, labels=names, color=colors)
+            plt.multiple_bar(list(labels), values, labels=names, color=colors)  # type: ignore[call-arg, arg-type]  # as above
         if labels and names:
             plt.title(title)
             # Our own evenly spaced ticks: plotext's thinning of crowded labels varies between draws.
