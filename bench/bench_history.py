@@ -1,6 +1,6 @@
 """How fast a 200-turn conversation loads from history, against a bare sqlite3 SELECT of the same rows.
 
-    .venv/bin/python bench/bench_history.py [--turns 200] [--repeat 50]
+    .venv/bin/python bench/bench_history.py [--turns 200] [--repeat 50] [--tiny] [--json FILE]
 
 Prints the median and p95 of each over `--repeat` runs and their ratio. Target: well under 100 ms.
 Runs in a temporary directory; touches no user data.
@@ -11,12 +11,16 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from tm_tui.store.history import HistoryStore, MessageStatus
+
+sys.path.insert(0, str(Path(__file__).parent))
+from results import Figure, add_arguments, write_figures  # noqa: E402
 
 ANSWER = "Here is a detailed answer with `code`, lists and prose. " * 30  # ~1.7 KB, a typical reply
 QUESTION = "Please explain the next step of the algorithm in detail, with an example."
@@ -58,7 +62,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=50)
+    add_arguments(parser)
     args = parser.parse_args()
+    if args.tiny:
+        args.turns, args.repeat = 5, 2
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "history.sqlite3"
@@ -88,6 +95,19 @@ def main() -> None:
         f"{loaded[0] / bare[0]:8.2f}"
     )
     print(f"{'HistoryStore open (schema check)':34}{open_s * 1e3:11.2f}")
+    write_figures(
+        args,
+        [
+            Figure(
+                f"load a {args.turns}-turn conversation from history",
+                loaded[0] * 1e3,
+                "ms",
+                baseline=bare[0] * 1e3,
+                baseline_name="bare sqlite3 SELECT",
+                goal="< 100 ms",
+            )
+        ],
+    )
 
 
 if __name__ == "__main__":

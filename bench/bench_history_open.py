@@ -1,7 +1,7 @@
 """Open a 200-turn conversation in the chat screen (headless): time until rendered, memory growth,
 and the time of each page of earlier messages while scrolling back through all of it.
 
-    .venv/bin/python bench/bench_history_open.py [--turns 200] [--repeat 5]
+    .venv/bin/python bench/bench_history_open.py [--turns 200] [--repeat 5] [--tiny] [--json FILE]
 
 The chat mounts only the last messages of a long conversation, then `EARLIER_PAGE` more each time
 the view reaches the top; the baseline is the same screen mounting every message at once, measured
@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_history import build  # noqa: E402  (the same synthetic conversation as bench_history)
+from results import Figure, add_arguments, write_figures  # noqa: E402
 
 TARGET_MS, TARGET_MB, STALL_MS = 300, 50, 1000
 
@@ -72,7 +73,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
+    add_arguments(parser)
     args = parser.parse_args()
+    if args.tiny:
+        args.turns, args.repeat = 12, 1
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["TM_TUI_DATA_DIR"] = tmp
         history = Path(tmp) / "history.sqlite3"
@@ -101,6 +105,17 @@ def main() -> None:
     tail_s, tail_mb = results["chat screen (tail)"]
     ok = tail_s * 1e3 < TARGET_MS and tail_mb < TARGET_MB and max(pages) * 1e3 < STALL_MS
     print(f"targets < {TARGET_MS} ms, < {TARGET_MB} MB, pages < {STALL_MS} ms: {'met' if ok else 'MISSED'}")
+    base_s, base_mb = results["every message (baseline)"]
+    baseline = "mounting every message"
+    write_figures(
+        args,
+        [
+            Figure(f"open a {args.turns}-turn conversation", tail_s * 1e3, "ms", base_s * 1e3, baseline, f"< {TARGET_MS} ms"),
+            Figure(f"open a {args.turns}-turn conversation, peak memory", tail_mb, "MB", base_mb, baseline, f"< {TARGET_MB} MB"),
+            Figure("page back through it, median page", statistics.median(pages) * 1e3, "ms", goal="< 50 ms"),
+            Figure("page back through it, slowest page", max(pages) * 1e3, "ms", goal="< 50 ms"),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Stream answers at 500 tokens/s from the emulator into the chat screen (headless) and measure how
 responsive the app stays, against a plain Textual `MarkdownStream` app fed the same deltas.
 
-    .venv/bin/python bench/bench_stream.py [--turns 1]
+    .venv/bin/python bench/bench_stream.py [--turns 1] [--tiny] [--json FILE]
 
 Event-loop lag: a task asks to wake every 5 ms and records how late it is, while answers stream.
 Final render: from the stream's end (its last token) to the answer fully rendered as Markdown (the
@@ -16,11 +16,16 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.widgets import Markdown
+
+sys.path.insert(0, str(Path(__file__).parent))
+from results import Figure, add_arguments, write_figures  # noqa: E402
 
 PROMPTS = ["Explain caching in detail", "Compare three sorting algorithms", "Describe a deployment checklist"]
 MODEL = "Qwen/Qwen3-30B-A3B-Instruct-2507"
@@ -53,9 +58,9 @@ def pct(samples: list[float], p: float) -> float:
 
 async def chat_screen_run(emulator, turns: int) -> tuple[list[float], list[float]]:
     from tm_tui.app import TmApp
-    from tm_tui.cli import LaunchOptions
     from tm_tui.screens import chat_stream
     from tm_tui.screens.chat import ChatScreen
+    from tm_tui.state import LaunchOptions
 
     ended_at: dict[int, float] = {}
     rendered_at: dict[int, float] = {}
@@ -131,7 +136,10 @@ async def baseline_run(emulator, turns: int) -> tuple[list[float], list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=1)
+    add_arguments(parser)
     args = parser.parse_args()
+    if args.tiny:
+        args.turns = 1
     from tm_tui.emulator.server import run_emulator
     from tm_tui.emulator.state import EmulatorState, Pacing
 
@@ -161,6 +169,12 @@ def main() -> None:
         print(
             f"{name:26}{base:15.1f}{chat:13.1f}{chat / base if base else float('nan'):8.2f}{target:8}  {verdict}"
         )
+    goals = {"lag p95 ms": "<= 1.25x", "lag p99 ms": "<= 1.25x", "final render ms (max)": "<= 100 ms"}
+    figures = [
+        Figure(f"streaming 500 tok/s, {name.replace(' ms', '')}", chat, "ms", base, "plain MarkdownStream", goal)
+        for (name, base, chat, _), goal in ((row, goals.get(row[0], "")) for row in rows)
+    ]
+    write_figures(args, figures)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
     .venv/bin/python scripts/screenshots.py [--out screenshots] [--size 120x40]
 
 Runs `tm-tui --demo` headless (the emulator starts in-process), opens each registered section with
-its palette action, waits until every worker is done and saves `<out>/<section>.svg`, plus
-`help.svg`. User directories point at a temp dir, so no real settings are read or written and only
+its palette action, waits until every worker is done and saves `<out>/<section>.svg` (and the
+`EXTRA_VIEWS` of a section, e.g. Account's tabs), plus `help.svg`. User directories point at a temp dir, so no real settings are read or written and only
 the emulator's demo credentials exist (masked wherever the app shows them).
 """
 
@@ -19,8 +19,11 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# More shots of a section: (keys pressed there, file name).
-EXTRA_SHOTS = {"billing": (("2", "billing-usage"), ("3", "billing-transactions"))}
+# More views of a section: (file name, action run on the section's screen).
+EXTRA_VIEWS = {
+    "account": (("account-keys", "show_tab('keys')"), ("account-activity", "show_tab('activity')")),
+    "billing": (("billing-usage", "tab('usage')"), ("billing-transactions", "tab('transactions')")),
+}
 
 
 async def settle(pilot, rounds: int = 100) -> None:
@@ -35,10 +38,35 @@ async def settle(pilot, rounds: int = 100) -> None:
             return
 
 
+TOKENIZER_SAMPLE = (
+    "Tokenizers split text into pieces:\n  an emoji 🦜 and CJK 日本語 become byte-level tokens,\n"
+    "\twhile common words stay whole. Move the cursor with ←/→."
+)
+
+
+async def show_tokenizer(pilot) -> None:
+    """The Tokenizer with a sample text tokenized and the cursor on a split emoji."""
+    from textual.widgets import TextArea
+
+    screen = pilot.app.screen
+    screen.query_one("#tok-text", TextArea).load_text(TOKENIZER_SAMPLE)
+    await pilot.press("ctrl+t")
+    await settle(pilot)
+    view = screen.query_one("#tok-text-panel-view")
+    view.focus()
+    emoji = next(span.index for span in view.layout_.spans if not span.whole)
+    await pilot.press(*["right"] * emoji)
+    await settle(pilot)
+
+
+# Sections that show nothing until used get a small scene first.
+SCENES = {"tokenizer": show_tokenizer}
+
+
 async def take(out: Path, size: tuple[int, int]) -> list[Path]:
     from tm_tui.app import TmApp
-    from tm_tui.cli import LaunchOptions
     from tm_tui.screens.sections import SECTIONS
+    from tm_tui.state import LaunchOptions
 
     saved: list[Path] = []
     app = TmApp(LaunchOptions(demo=True))
@@ -47,9 +75,11 @@ async def take(out: Path, size: tuple[int, int]) -> list[Path]:
         for section in SECTIONS:
             await app.run_action(f"open_section('{section.id}')")
             await settle(pilot)
+            if section.id in SCENES:
+                await SCENES[section.id](pilot)
             saved.append(Path(app.save_screenshot(f"{section.id}.svg", path=str(out))))
-            for keys, name in EXTRA_SHOTS.get(section.id, ()):
-                await pilot.press(*keys)
+            for name, action in EXTRA_VIEWS.get(section.id, ()):
+                await app.run_action(action, app.screen)
                 await settle(pilot)
                 saved.append(Path(app.save_screenshot(f"{name}.svg", path=str(out))))
         await app.run_action("help")

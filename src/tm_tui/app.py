@@ -45,8 +45,6 @@ from tm_tui.widgets.error_panel import describe
 if TYPE_CHECKING:
     from tm_tui.config import ResolvedSettings
 
-# Benchmark hook: write the wall-clock time of the first frame to this file, then exit.
-FIRST_PAINT_ENV = "TM_TUI_FIRST_PAINT_FILE"
 ERROR_LOG = "errors.log"
 HERE = Path(__file__).parent
 
@@ -131,13 +129,8 @@ class TmApp(App[None]):
         self.theme_changed_signal.subscribe(self, lambda theme: self._remember_theme(theme.name))
 
     def on_ready(self) -> None:
-        """The first frame is on screen; only now touch the network and heavy imports."""
-        marker = self.env.get(FIRST_PAINT_ENV)
-        if marker:
-            with open(marker, "w", encoding="utf-8") as handle:
-                handle.write(repr(time.time()))
-            self.exit()
-            return
+        """The first frame is on screen; only now touch the network and heavy imports (a thread:
+        started earlier, it would hold the GIL while the first frame is built)."""
         self.start_session()
 
     @work(thread=True, exclusive=True, group="session")
@@ -276,6 +269,25 @@ class TmApp(App[None]):
                 binding.tooltip or f"{binding.description} ({self.get_key_display(binding)})",
                 lambda node=active.node, action=binding.action: self.run_action(action, node),
             )
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """The palette's "Screenshot": saved in `<data dir>/screenshots` (created as needed) rather than
+        Textual's ~/Downloads, which may not exist; the path is shown."""
+        from tm_tui.config import paths
+
+        directory = Path(path) if path else paths.tui_data_dir(self.env) / "screenshots"
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(filename, str(directory), time_format)
+        except OSError as error:
+            self.notify(
+                f"Not saved: {error.strerror or error}", title="Screenshot", severity="error", markup=False
+            )
+            return None
+        self.notify(f"Saved to {saved}", title="Screenshot", markup=False)
+        return saved
 
     # -- theme -----------------------------------------------------------------------------------
     def _remember_theme(self, name: str) -> None:

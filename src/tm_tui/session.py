@@ -292,17 +292,21 @@ class Session:
         if self.control_plane is None:
             self.login_state = LoginState.NOT_LOGGED_IN
             return
+        generation = self.generation
         try:
             user = await self.control_plane.profile()
         except AuthError:
-            self.login_state = LoginState.EXPIRED
-            return
+            user, state = None, LoginState.EXPIRED
         except TmError:
-            self.login_state = LoginState.UNVERIFIED
+            user, state = None, LoginState.UNVERIFIED
+        else:
+            state = LoginState.LOGGED_IN
+        if generation != self.generation:  # the clients were rebuilt meanwhile: this answer is stale
             return
-        self.login_state = LoginState.LOGGED_IN
-        full_name = " ".join(part for part in (user.first_name, user.last_name) if part)
-        self.display_name = user.display_name or full_name or user.user_email
+        self.login_state = state
+        if user is not None:
+            full_name = " ".join(part for part in (user.first_name, user.last_name) if part)
+            self.display_name = user.display_name or full_name or user.user_email
 
     async def probe_control_plane(self) -> int:
         """Reachability without a login: any HTTP answer from `/auth/profile` counts (401 expected).

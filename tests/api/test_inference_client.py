@@ -329,3 +329,36 @@ async def test_stream_error_status_is_typed_with_the_surface_hint(router, server
         async with on_demand.stream_response(ResponseRequest(model=MODEL, input="Hi")):
             pytest.fail("no stream on an error status")
     assert "X-User-Id" in caught.value.hint
+
+
+def _strict_responses(request: httpx.Request) -> httpx.Response:
+    """Like llama-server: an assistant turn must be a `message` item with `output_text` parts."""
+    for item in sent_json(request)["input"]:
+        parts = item.get("content")
+        if item.get("role") == "assistant" and (
+            item.get("type") != "message" or not all(p.get("type") == "output_text" for p in parts)
+        ):
+            return httpx.Response(400, json={"error": {"message": "Cannot determine type of 'item'"}})
+    return httpx.Response(200, content=b"data: [DONE]\n\n")
+
+
+async def test_a_multi_turn_responses_conversation_passes_a_strict_server(router, serverless, tmp_path):
+    from tm_tui.chat.conversation import ChatSession
+    from tm_tui.chat.metrics import TurnMetrics
+    from tm_tui.store.history import HistoryStore, MessageStatus
+
+    route = router.post(f"{SERVERLESS}/v1/responses").mock(side_effect=_strict_responses)
+    with HistoryStore(tmp_path / "history.sqlite3") as store:
+        session = ChatSession.new(store, model=MODEL, mode="responses")
+        session.send("Hi")
+        session.begin_reply().add(text="Hello!")  # kept in memory until finished
+        session.finish_reply(MessageStatus.COMPLETE, TurnMetrics())
+        session.send("Again")
+        body = session.request_body()
+    async with serverless.stream_response(ResponseRequest.model_validate(body)) as stream:
+        async for _ in stream:
+            pass
+    assert route.calls.last.response.status_code == 200
+    assert sent_json(route.calls.last.request)["input"][1]["content"] == [
+        {"type": "output_text", "text": "Hello!"}
+    ]

@@ -154,3 +154,23 @@ def test_secrets_stay_out_of_repr():
     assert deployment.api_key and deployment.api_key not in repr(deployment)
     assert deployment.inference_name == "ada-llama-8b"
     assert deployment.infra.cloud_provider == "CLOUD_PROVIDER_NEBIUS"
+
+
+# --- model cards from other OpenAI-compatible servers -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "served", "trained"),
+    [
+        ({"max_model_len": 32768}, 32768, None),  # vLLM / Tensormesh
+        ({"meta": {"n_ctx": 2048, "n_ctx_train": 8192}}, 2048, 8192),  # llama-server
+        ({"meta": {"n_ctx_train": 8192}}, None, 8192),
+        ({"meta": "odd", "max_model_len": "big"}, None, None),  # odd values never fail the list
+        ({"meta": {"n_ctx": True, "n_ctx_train": -1}}, None, None),
+    ],
+)
+def test_model_card_context_from_any_server(extra, served, trained):
+    from tm_tui.api.models.inference import ModelList
+
+    models = ModelList.model_validate({"object": "list", "data": [{"id": "m", **extra}]})
+    assert (models.data[0].context_length, models.data[0].trained_context) == (served, trained)

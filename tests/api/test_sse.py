@@ -168,3 +168,24 @@ async def test_aiter_sse_reads_a_streamed_response() -> None:
         client.stream("GET", "http://127.0.0.1/events") as response,
     ):
         assert datas([event async for event in aiter_sse(response)]) == ['{"a": 1}', "[DONE]"]
+
+
+def test_an_endless_line_is_refused_in_linear_time():
+    import pytest
+
+    from tm_tui.api.sse import MAX_LINE_CHARS, EventTooLarge, SSEDecoder
+
+    decoder = SSEDecoder()
+    chunk = b"x" * 65536
+    with pytest.raises(EventTooLarge):
+        decoder.feed(b"data: ")
+        for _ in range(MAX_LINE_CHARS // len(chunk) + 2):
+            decoder.feed(chunk)
+
+
+def test_a_long_line_split_over_many_chunks_is_one_event():
+    from tm_tui.api.sse import SSEDecoder
+
+    decoder = SSEDecoder()
+    events = [e for piece in [b"data: ", *[b"y" * 1000] * 50, b"\r", b"\n\n"] for e in decoder.feed(piece)]
+    assert [e.data for e in events] == ["y" * 50_000]

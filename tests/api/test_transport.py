@@ -330,6 +330,34 @@ async def test_post_connection_error_is_not_retried(router, transport, sleep):
     assert route.call_count == 1 and sleep.delays == []
 
 
+STALE = httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+
+async def test_a_stale_pooled_connection_is_sent_once_more_even_for_post(router, http, sleep):
+    """llama-server closes a kept-alive connection after a long stream; the next request then fails
+    before any reply. It is sent again on a fresh connection, once, with no back-off."""
+    transport = Transport(http, CP, token=TOKEN)  # no retries configured
+    route = router.post(f"{CP}/x").mock(side_effect=[STALE, httpx.Response(200, json={"ok": True})])
+    reply = await transport.request("POST", "/x", json={})
+    assert reply.data == {"ok": True} and route.call_count == 2 and sleep.delays == []
+
+    stream = router.post(f"{CP}/s").mock(
+        side_effect=[STALE, httpx.Response(200, content=b"data: [DONE]\n\n")]
+    )
+    async with transport.stream("POST", "/s", json={}) as response:
+        assert await response.aread() == b"data: [DONE]\n\n"
+    assert stream.call_count == 2
+
+    twice = router.post(f"{CP}/y").mock(side_effect=[STALE, STALE, httpx.Response(200, json={})])
+    with pytest.raises(errors.NetworkError, match="without sending a response"):
+        await transport.request("POST", "/y", json={})
+    assert twice.call_count == 2
+    cut = router.post(f"{CP}/z").mock(side_effect=httpx.RemoteProtocolError("peer closed mid-body"))
+    with pytest.raises(errors.NetworkError):
+        await transport.request("POST", "/z", json={})
+    assert cut.call_count == 1  # any other protocol failure: a POST is not sent again
+
+
 # --- wrapper keys -------------------------------------------------------------------------------
 
 
@@ -429,3 +457,46 @@ async def test_stream_connect_failure_and_read_timeout(router, http):
     with pytest.raises(errors.Timeout):
         async with transport.stream("POST", "/idle"):
             raise httpx.ReadTimeout("idle")
+
+
+# --- body size cap -----------------------------------------------------------------------------------
+
+
+async def test_a_50_mb_reply_is_refused_without_reading_it_whole(router, transport):
+    from tm_tui.api.transport import MAX_BODY_BYTES
+
+    read = []
+
+    async def body():  # no Content-Length: the cap must hold while reading
+        for _ in range(50):
+            read.append(1)
+            yield b"x" * (1024 * 1024)
+
+    router.get(f"{CP}/v1/big").respond(200, stream=_Chunks(body()))
+    with pytest.raises(errors.ProtocolError, match="larger than 16 MB"):
+        await transport.request("GET", "/v1/big")
+    assert len(read) <= MAX_BODY_BYTES // (1024 * 1024) + 1
+
+
+async def test_a_declared_oversize_reply_is_refused_before_its_body(router, transport):
+    router.get(f"{CP}/v1/big").respond(200, headers={"content-length": str(50 * 1024 * 1024)}, content=b"{}")
+    with pytest.raises(errors.ProtocolError, match="larger than"):
+        await transport.request("GET", "/v1/big")
+
+
+async def test_a_reply_under_the_cap_still_decodes_gzip(router, transport):
+    import gzip
+
+    router.get(f"{CP}/v1/z").respond(
+        200, headers={"content-encoding": "gzip"}, content=gzip.compress(b'{"a": 1}')
+    )
+    assert (await transport.request("GET", "/v1/z")).data == {"a": 1}
+
+
+class _Chunks(httpx.AsyncByteStream):
+    def __init__(self, chunks) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self):
+        async for chunk in self.chunks:
+            yield chunk

@@ -208,6 +208,19 @@ def test_responses_mode_uses_input_and_instructions(store: HistoryStore) -> None
     assert "stream" not in session.request_body(stream=False)
 
 
+def test_responses_mode_sends_earlier_answers_as_message_items(store: HistoryStore) -> None:
+    """Strict Responses servers (llama-server) reject an assistant turn in the short form."""
+    session = ChatSession.new(store, model="m", mode="responses")
+    session.send("hi")
+    answer(session, "Hello!")
+    session.send("again")
+    assert session.request_body()["input"] == [
+        {"role": "user", "content": "hi"},
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Hello!"}]},
+        {"role": "user", "content": "again"},
+    ]
+
+
 @pytest.mark.parametrize(
     ("mode", "model_cls"),
     [
@@ -264,3 +277,62 @@ def test_prompt_history_walks_back_and_returns_to_the_draft(store: HistoryStore)
     second.send("four")
     recall.reset()
     assert recall.previous("") == "four"
+
+
+def test_regenerate_an_older_answer_drops_its_turn_onwards(store: HistoryStore) -> None:
+    session = ChatSession.new(store, model="m")
+    for n in (1, 2, 3):
+        session.send(f"q{n}")
+        answer(session, f"a{n}")
+    assert session.later_messages(3) == 2  # a2's turn is followed by q3 and a3
+    assert session.later_messages(5) == 0
+    assert session.regenerate(3)  # a2
+    assert roles(session) == [("user", "q1"), ("assistant", "a1"), ("user", "q2")]
+    assert session.request_body()["messages"][-1] == {"role": "user", "content": "q2"}
+
+
+def test_deleting_an_answer_deletes_its_whole_turn(store: HistoryStore) -> None:
+    session = ChatSession.new(store, model="m")
+    for n in (1, 2):
+        session.send(f"q{n}")
+        answer(session, f"a{n}")
+    session.delete_turn(1)  # a1: q1 goes with it, never two user messages in a row
+    assert roles(session) == [("user", "q2"), ("assistant", "a2")]
+    assert roles(ChatSession.resume(store, session.conversation_id)) == roles(session)
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda s: s.send("q2"),
+        lambda s: s.regenerate(),
+        lambda s: s.configure(model="other"),
+        lambda s: s.delete_turn(0),
+        lambda s: s.edit_and_resend(0, "q1 edited"),
+        lambda s: s.clear(),
+    ],
+    ids=["send", "regenerate", "configure", "delete", "edit", "clear"],
+)
+def test_a_conversation_deleted_from_history_while_open_is_saved_again(store: HistoryStore, action) -> None:
+    session = ChatSession.new(store, model="m")
+    session.send("q1")
+    answer(session, "a1")
+    store.delete_conversation(session.conversation_id)
+    action(session)  # no KeyError: what is on screen is saved as a new conversation first
+    assert store.has_conversation(session.conversation_id)
+    assert roles(ChatSession.resume(store, session.conversation_id)) == roles(session)
+
+
+def test_an_answer_streaming_when_its_conversation_is_deleted_is_saved_again(store: HistoryStore) -> None:
+    session = ChatSession.new(store, model="m")
+    session.send("q1")
+    reply = session.begin_reply()
+    reply.add(text="partial ")
+    session.save_partial()
+    store.delete_conversation(session.conversation_id)
+    reply.add(text="and the rest")
+    session.save_partial()
+    session.finish_reply(MessageStatus.COMPLETE, TurnMetrics())
+    stored = ChatSession.resume(store, session.conversation_id)
+    assert roles(stored) == [("user", "q1"), ("assistant", "partial and the rest")]
+    assert stored.messages[-1].status is MessageStatus.COMPLETE

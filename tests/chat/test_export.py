@@ -66,7 +66,7 @@ def test_markdown_has_header_turns_reasoning_and_metrics(conversation) -> None:
     assert "## System\n\nBe brief.\n" in text
     assert "<details>\n<summary>Reasoning</summary>\n\nSimple arithmetic.\n\n</details>\n\n4\n" in text
     assert (
-        "_TTFT 123 ms · total 1.50 s · 40.0 tok/s · 20 prompt / 1 completion / 0 cached · "
+        "_TTFT 123 ms · total 1.50 s · — tok/s · 20 prompt / 1 completion / 0 cached · "  # 1 token: no rate
         "$0.000012 · finish stop · req_9_"
     ) in text
     assert "> _failed: HTTP 503: busy_" in text

@@ -66,3 +66,40 @@ def test_metrics_survive_json_exactly() -> None:
 )
 def test_status_of(changes, status) -> None:
     assert status_of(replace(RESULT, **changes)) is status
+
+
+@pytest.mark.parametrize(
+    ("metrics", "shown"),
+    [
+        (
+            TurnMetrics(
+                ttft_s=0.25, total_s=2.25, tokens_per_s=50.0, completion_tokens=100, tokens_estimated=False
+            ),
+            "50.0 tok/s",
+        ),
+        # Three chunks in 0.05 s: no honest rate.
+        (
+            TurnMetrics(
+                ttft_s=0.01, total_s=0.06, tokens_per_s=22876.3, completion_tokens=3, tokens_estimated=False
+            ),
+            "— tok/s",
+        ),
+        (
+            TurnMetrics(
+                ttft_s=0.1, total_s=3.0, tokens_per_s=1.0, completion_tokens=3, tokens_estimated=False
+            ),
+            "— tok/s",
+        ),  # 3 tokens
+        (
+            TurnMetrics(
+                ttft_s=0.1, total_s=0.2, tokens_per_s=500.0, completion_tokens=50, tokens_estimated=False
+            ),
+            "— tok/s",
+        ),  # 0.1 s
+        (TurnMetrics(ttft_s=0.2, total_s=2.2, tokens_per_s=30.0), "30.0 tok/s (estimated)"),  # chunks counted
+    ],
+)
+def test_tokens_per_second_needs_enough_tokens_and_time(metrics, shown) -> None:
+    from tm_tui.chat.metrics import summary_parts
+
+    assert shown in [text for text, _ in summary_parts(metrics)]

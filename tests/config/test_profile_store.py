@@ -64,6 +64,10 @@ def test_refusals(store: ProfileStore) -> None:
         store.create(Profile(name="work"))
     with pytest.raises(ProfileError, match="already exists"):
         store.create(Profile(name="default"))
+    with pytest.raises(ProfileError, match="reserved for the built-in demo"):
+        store.create(Profile(name="demo"))
+    with pytest.raises(ProfileError, match="reserved for the built-in demo"):
+        store.rename("work", "demo")
     with pytest.raises(ProfileError, match="'default' profile cannot be deleted"):
         store.delete("default")
     with pytest.raises(ProfileError, match="active profile"):

@@ -8,6 +8,7 @@ import httpx
 
 from tests.emulator.conftest import FakeClock
 from tm_tui.emulator.server import RunningEmulator
+from tm_tui.emulator.state import DEMO_REFRESH_TOKEN
 
 
 def start(anon: httpx.Client) -> dict:
@@ -118,3 +119,11 @@ def test_access_token_expires_and_refresh_rotates(
     assert reused.status_code == 401
     assert anon.post("/auth/cli/refresh", json={"refresh_token": new["refresh_token"]}).status_code == 200
     assert anon.post("/auth/cli/refresh", json={}).status_code == 400
+
+
+def test_the_demo_refresh_token_always_refreshes(anon: httpx.Client) -> None:
+    """The demo login carries it, so `t` (refresh) works in every demo run, as often as asked."""
+    for _ in range(2):
+        refreshed = anon.post("/auth/cli/refresh", json={"refresh_token": DEMO_REFRESH_TOKEN})
+        assert refreshed.status_code == 200
+        assert profile_status(anon, refreshed.json()["access_token"]) == 200

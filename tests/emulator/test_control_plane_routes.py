@@ -283,8 +283,10 @@ def test_api_key_lifecycle_reaches_inference_keys(cp: httpx.Client, emulator: Ru
     assert_error(cp.delete("/v1/users/api-keys", params={"apiKey": key["id"]}), 404, 5)
     assert_error(cp.delete("/v1/users/api-keys", params={"apiKey": "tmk_nope"}), 404, 5)
     assert_error(cp.delete("/v1/users/api-keys"), 400, 3)
-    actions = [a["action"] for a in ok(cp.get("/v1/activities", params={"size": 2}))["activities"]]
-    assert actions == ["api_key.deleted", "api_key.created"]
+    logged = ok(cp.get("/v1/activities", params={"size": 2}))["activities"]
+    assert [a["action"] for a in logged] == ["api_key.deleted", "api_key.created"]
+    assert key["id"] not in str(logged)  # the id is the secret: the log names the key otherwise
+    assert logged[0]["resourceId"] == logged[1]["resourceId"]
 
 
 def test_billing_address_update(cp: httpx.Client) -> None:

@@ -511,6 +511,28 @@ async def test_responses_non_stream_shape(api: httpx.AsyncClient) -> None:
     assert r["usage"]["total_tokens"] == r["usage"]["input_tokens"] + r["usage"]["output_tokens"]
 
 
+@pytest.mark.parametrize(
+    "earlier_answer",
+    [
+        {"role": "assistant", "content": "Bonjour!"},
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Bonjour!"}]},
+    ],
+    ids=["short-form", "message-item"],
+)
+async def test_responses_multi_turn_accepts_both_assistant_forms(
+    api: httpx.AsyncClient, earlier_answer: dict[str, Any]
+) -> None:
+    turns = [
+        {"role": "user", "content": "Say hello in French."},
+        earlier_answer,
+        {"role": "user", "content": "Again"},
+    ]
+    r = await api.post("/v1/responses", json={"model": PLAIN, "input": turns})
+    assert r.status_code == 200, r.text
+    as_chat = [turns[0], {"role": "assistant", "content": "Bonjour!"}, turns[2]]
+    assert r.json()["usage"]["input_tokens"] == await count_tokens(api, PLAIN, messages=as_chat)
+
+
 async def test_responses_max_output_tokens_is_incomplete(api: httpx.AsyncClient) -> None:
     r = (
         await api.post("/v1/responses", json={"model": PLAIN, "input": "Hi there", "max_output_tokens": 3})

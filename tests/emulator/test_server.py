@@ -25,6 +25,7 @@ CREDENTIAL_KEYS = [
     "inference_api_key",
     "on_demand_user_id",
     "control_plane_token",
+    "refresh_token",
 ]
 SRC = Path(__file__).resolve().parents[2] / "src"
 

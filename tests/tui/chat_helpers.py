@@ -20,7 +20,7 @@ from textual.widgets import Static
 
 from tm_tui.api.streaming import ChatStream
 from tm_tui.screens.chat import ChatScreen
-from tm_tui.widgets.chat_message import AssistantMessage
+from tm_tui.widgets.chat_message import AssistantMessage, UserMessage
 from tm_tui.widgets.prompt_input import PromptInput
 
 from .helpers import settle
@@ -56,6 +56,10 @@ def rows(app) -> list[dict]:
             (screen.chat.conversation_id,),
         ).fetchall()
     return [dict(row) | {"metrics": json.loads(row["metrics"])} for row in found]
+
+
+def user_texts(screen: ChatScreen) -> list[str]:
+    return [m.text for m in screen.query(UserMessage)]
 
 
 def answers(screen) -> list[AssistantMessage]:

@@ -12,7 +12,7 @@ from textual.widgets import Collapsible, Markdown, Static
 
 from tm_tui.chat.modes import Mode
 from tm_tui.emulator.faults import HOSTILE_TEXT
-from tm_tui.screens.chat import EARLIER_PAGE, MODE_LABELS, MOUNTED_WINDOW, RENDERED_TAIL, ChatScreen
+from tm_tui.screens.chat import EARLIER_PAGE, MODE_LABELS, MOUNTED_WINDOW, RENDERED_TAIL
 from tm_tui.store.history import HistoryStore, MessageStatus
 from tm_tui.widgets.chat_message import MessageView, UserMessage
 from tm_tui.widgets.metrics_bar import MetricsLine
@@ -29,6 +29,7 @@ from .chat_helpers import (
     rows,
     send,
     shown,
+    user_texts,
 )
 from .helpers import SIZE, settle, wait_until
 
@@ -226,8 +227,12 @@ async def test_parameters_are_validated_per_field_and_sent(emulator_env, make_ap
         assert panel.query_one("#param-temperature").has_class("-invalid")
 
         await send(pilot, "hello")
+        assert screen.last_request is None  # an invalid value is never left out silently
+        panel.query_one("#param-temperature").value = ""  # blank: the server default applies
+        await settle(pilot)
+        await send(pilot, "hello")
         body = screen.last_request.body
-        assert "temperature" not in body  # invalid: not sent, the server default applies
+        assert "temperature" not in body
         assert body["max_tokens"] == 64 and body["seed"] == 42
         assert body["messages"][0] == {"role": "system", "content": "Be terse."}
 
@@ -257,7 +262,7 @@ async def test_prompt_newline_keys_and_history_recall(emulator_env, make_app):
         screen = await open_chat(pilot)
         prompt = screen.query_one(PromptInput)
         prompt.focus()
-        await pilot.press("a", "ctrl+j", "b", "alt+enter", "c")
+        await pilot.press("a", "ctrl+j", "b", "shift+enter", "c")
         assert prompt.text == "a\nb\nc"
         await pilot.press("enter")
         await settle(pilot)
@@ -359,10 +364,6 @@ async def test_a_stored_answer_folds_its_reasoning_into_a_title_that_opens_it(em
         await settle(pilot)
         [box] = view.query(Collapsible)
         assert not box.collapsed and "Weighing it up." in shown(box) and not view.query(".reasoning-stub")
-
-
-def user_texts(screen: ChatScreen) -> list[str]:
-    return [m.text for m in screen.query(UserMessage)]
 
 
 def test_mode_labels_follow_the_modes():

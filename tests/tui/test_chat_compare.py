@@ -10,7 +10,7 @@ from tm_tui.widgets.chat_message import AssistantMessage
 from tm_tui.widgets.metrics_bar import MetricsLine
 
 from .chat_helpers import PLAIN_MODEL, open_chat, reasoning_script, shown
-from .helpers import SIZE, settle, wait_until
+from .helpers import SIZE, settle, shown_lines, wait_until
 
 
 def panes(screen: CompareScreen) -> dict[int, AssistantMessage]:
@@ -42,11 +42,14 @@ async def test_two_surfaces_and_a_third_model_stream_side_by_side(emulator_env, 
 
         await pilot.press("enter")
         await settle(pilot)
+        assert screen.query_one("#compare-prompt").text == ""  # sent: the next prompt starts empty
         shown_panes = panes(screen)
         assert sorted(shown_panes) == [0, 1, 2]
         for index, pane in shown_panes.items():
             assert pane.status is MessageStatus.COMPLETE and pane.content, index
-            assert rows[index].target.model in shown(pane.query_one(".message-header"))
+            header = pane.query_one(".message-header")
+            on_screen = "".join(shown_lines(header)).replace(" ", "")  # wrapped, never cut
+            assert rows[index].target.label.replace(" ", "") in on_screen, on_screen
             assert "TTFT" in shown(pane.query_one(MetricsLine))
         # Serverless answers are priced; on-demand has no per-token price: said, not guessed.
         assert "$" in shown(shown_panes[0].query_one(MetricsLine))

@@ -116,3 +116,51 @@ async def test_view_code_redacts_the_key_until_revealed_and_copies(emulator_env,
         assert "Copied the curl snippet" in shown(code.query_one("#code-note"))
         await pilot.press("escape")
         assert app.screen is screen
+
+
+async def test_export_asks_before_replacing_an_existing_file(emulator_env, make_app, isolated_dirs):
+    app = make_app(model=PLAIN_MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_chat(pilot)
+        await send(pilot, "Export me")
+        target = Path(isolated_dirs["HOME"]) / "notes.md"
+        target.write_text("my own notes\n")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        export = app.screen
+        export.query_one("#export-path").value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert target.read_text() == "my own notes\n" and export.written is None  # nothing lost
+        assert "exists. Press Enter again to replace it" in shown(export.query_one("#export-note"))
+        await pilot.press("enter")  # confirmed
+        await settle(pilot)
+        assert "Export me" in target.read_text() and export.written == target.resolve()
+
+
+async def test_a_delete_confirmation_belongs_to_its_row(emulator_env, make_app):
+    app = make_app(model=PLAIN_MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_chat(pilot)
+        await send(pilot, "older one")
+        await pilot.press("ctrl+n")
+        await send(pilot, "newer one")
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        browser = app.screen
+        await pilot.press("ctrl+d")  # armed on row 1 ("newer one")
+        assert "Press ctrl+d again" in shown(browser.query_one("#history-note"))
+        await pilot.press("down")  # to row 2: disarmed
+        await settle(pilot)
+        assert browser.highlighted.title == "older one"
+        await pilot.press("ctrl+d")  # asks again, for row 2 this time; deletes nothing
+        await settle(pilot)
+        assert len(screen.store.list_conversations()) == 2
+        assert "older one" in shown(browser.query_one("#history-note"))
+        await pilot.press("up")  # back on row 1: its earlier confirmation does not count
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert len(screen.store.list_conversations()) == 2
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert [s.title for s in screen.store.list_conversations()] == ["older one"]

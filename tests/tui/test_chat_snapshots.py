@@ -96,3 +96,16 @@ def test_chat_compare_view(pinned_emulator, snap_compare, monkeypatch):
         await steady(pilot)
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=compared)
+
+
+def test_chat_toolbar_model_select_focused(pinned_emulator, snap_compare):
+    async def focused(pilot) -> None:
+        await steady(pilot)
+        pilot.app.screen.query_one("#chat-model").focus()
+        await steady(pilot)
+
+    assert snap_compare(app(), terminal_size=SIZE, run_before=focused)
+
+
+def test_chat_narrow_footer(pinned_emulator, snap_compare):
+    assert snap_compare(app(), terminal_size=(90, 30), run_before=steady)

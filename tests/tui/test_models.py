@@ -5,6 +5,7 @@ model name typed by hand, the start-up cache, and errors shown in place."""
 from __future__ import annotations
 
 import pytest
+import respx
 from textual.widgets import Input, Static, TabbedContent
 
 from tm_tui.config import ProfileStore
@@ -71,7 +72,7 @@ async def test_serverless_models_with_pricing_filter_sort_and_select(emulator_en
         await open_section(pilot, MODELS)
         assert isinstance(app.screen, ModelsScreen)
         table = model_table(app)
-        assert [r.id for r in table.visible_rows][0] == "MiniMaxAI/MiniMax-M2.5"  # sorted by name
+        assert [r.id for r in table.visible_rows][0] == "deepseek-ai/DeepSeek-R1-0528"  # by name, any case
         assert table.row_count == 5
         assert cells(table, table.get_row_index(GPT_OSS)) == [
             GPT_OSS,
@@ -251,3 +252,52 @@ async def test_an_unreachable_serverless_host_is_reported_where_the_user_can_see
         assert error.display and error.info.title == "Unreachable"
         # Rendered on screen, not laid out below the (empty) table's full height.
         assert "Unreachable" in app.export_screenshot()
+
+
+async def test_number_keys_on_the_serverless_table_switch_tabs(emulator_env, make_app):
+    """The footer offers `2 On-demand` while the table has focus: 2 must open that tab, not the filter."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, MODELS)
+        table = model_table(app)
+        table.focus()
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.screen.query_one(TabbedContent).active == "tab-on_demand"
+        assert app.screen.query_one("#model-filter", Input).value == ""
+        await pilot.press("1")
+        await settle(pilot)
+        assert app.screen.query_one(TabbedContent).active == "tab-serverless"
+
+
+LLAMA = "http://llama.test"  # a llama-server stand-in: its /v1/models entries carry `meta`, no max_model_len
+LLAMA_MODELS = {
+    "object": "list",
+    "data": [
+        {"id": "smollm2", "owned_by": "llamacpp", "meta": {"n_ctx": 2048, "n_ctx_train": 8192}},
+        {"id": "Zeta-7B", "owned_by": "llamacpp", "meta": {"n_ctx_train": 4096}},
+        {"id": "alpha-1", "owned_by": "llamacpp"},
+    ],
+}
+
+
+async def test_llama_server_models_show_the_context_it_reports_sorted_case_insensitively(
+    emulator_env, emulator, make_app
+):
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(f"{LLAMA}/v1/models").respond(json=LLAMA_MODELS)
+        mock.route(host="127.0.0.1").pass_through()  # the emulator's control plane
+        app = make_app(serverless_url=LLAMA)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_section(pilot, MODELS)
+            table = model_table(app)
+            assert [r.id for r in table.visible_rows] == ["alpha-1", "smollm2", "Zeta-7B"]
+            assert cells(table, table.get_row_index("smollm2"))[1] == "2,048"
+
+            async def details_of(model: str) -> str:
+                table.move_cursor(row=table.get_row_index(model))
+                await pilot.pause()
+                return plain(app.screen.query_one("#model-details", Static))
+
+            assert "2,048 tokens (trained max 8,192)" in await details_of("smollm2")
+            assert "unknown (trained max 4,096)" in await details_of("Zeta-7B")

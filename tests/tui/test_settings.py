@@ -127,6 +127,35 @@ async def test_a_duplicate_name_is_refused_in_the_form(profiles, make_app):
         assert isinstance(app.screen, SettingsScreen)
 
 
+async def test_in_the_demo_a_new_profile_named_demo_is_refused(isolated_dirs, make_app):
+    app = make_app(demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, SETTINGS)
+        await pilot.press("n")
+        form = app.screen
+        form.query_one("#field-name", Input).value = "demo"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        assert "reserved for the built-in demo" in plain(form.query_one("#form-message", Static))
+        assert "demo" not in [p.name for p in ProfileStore(isolated_dirs["TM_TUI_CONFIG_DIR"]).list()]
+
+
+async def test_a_stored_profile_named_demo_never_crashes_the_demo(isolated_dirs, make_app):
+    """Written by an older version: under --demo it is hidden behind the built-in one, with a word why."""
+    write_profiles(isolated_dirs["TM_TUI_CONFIG_DIR"], "[profiles.demo]\ntimeout_s = 12.0\n")
+    app = make_app(demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(2):  # every visit, not just the first
+            await open_section(pilot, SETTINGS)
+            assert isinstance(app.screen, SettingsScreen)
+            names = [str(profile_table(app).get_row_at(i)[1]) for i in range(profile_table(app).row_count)]
+            assert names == ["demo", "default"]
+            assert "stored profile named 'demo' is hidden" in message(app)
+            assert app.screen.profiles["demo"].timeout_s != 12.0  # the built-in one, not the stored one
+            await open_section(pilot, "status")
+
+
 async def test_edit_the_active_profile_applies_it_at_once(profiles, emulator, make_app):
     profiles.set_active("alt")
     app = make_app()

@@ -59,6 +59,20 @@ async def test_an_injected_503_is_shown_in_place_and_refresh_recovers(emulator_e
         assert rows(app)["serverless"].status.ok and not rows(app)["serverless"].query(ErrorPanel)
 
 
+async def test_health_decides_up_and_a_missing_version_is_not_a_failure(emulator_env, make_app):
+    """llama-server has `/health` but no `/version` (404): the surface is up, the version "not provided"."""
+    emulator_env.state.faults.add("status=404@serverless:/version")
+    emulator_env.state.faults.add("status=500@on_demand:/version")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, "status")
+        serverless, on_demand = rows(app)["serverless"], rows(app)["on_demand"]
+        assert serverless.status.ok and not serverless.query(ErrorPanel)
+        assert "health ok" in summary(serverless) and "version: not provided" in summary(serverless)
+        assert "failed" not in summary(serverless)
+        assert on_demand.status.ok and "version: unavailable (" in summary(on_demand)
+
+
 async def test_an_unreachable_host_is_readable(emulator_env, make_app):
     app = make_app(on_demand_url=closed_port_url())
     async with app.run_test(size=SIZE) as pilot:

@@ -164,6 +164,11 @@ class InferenceClient:
             "POST", "/detokenize", DetokenizeResult, {"model": model, "tokens": list(tokens)}
         )
 
+    async def call_json(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Reply:
+        """A call whose reply shape the caller checks: for routes that differ between server kinds
+        (see `tm_tui.api.tokenizer`)."""
+        return await self._call(method, path, None if body is None else dict(body))
+
     async def health(self) -> Health:
         return await self._fetch("GET", "/health", Health)
 

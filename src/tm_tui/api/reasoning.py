@@ -31,6 +31,11 @@ class LeadingThinkFilter:
         self._block_has_text = False
         self._reasoned = False
 
+    @property
+    def passes_through(self) -> bool:
+        """Past the leading blocks: from now on `feed(text)` is `[TextDelta(text)]`."""
+        return self._mode == "visible"
+
     def feed(self, text: str) -> list[TextDelta | ReasoningDelta]:
         if self._mode == "visible":
             return [TextDelta(text)] if text else []

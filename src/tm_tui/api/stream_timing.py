@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from tm_tui.api.models.base import Usage
 
@@ -66,39 +67,34 @@ class StreamTiming:
 
 
 class StreamTimer:
-    """Records token arrival times on the injected clock; `snapshot` gives the StreamTiming."""
+    """Records token arrival times on the injected clock; `snapshot` gives the StreamTiming.
+
+    `token()` runs once per chunk, so it only appends the time: gaps are worked out by `snapshot`.
+    """
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self.started: float | None = None
-        self.first: float | None = None
-        self.last: float | None = None
         self.ended: float | None = None
-        self.gaps: list[float] = []
-        self.tokens = 0
+        self._arrivals: list[float] = []
 
     def start(self) -> None:
         self.started = self._clock()
 
     def token(self) -> None:
-        now = self._clock()
-        if self.last is None:
-            self.first = now
-        else:
-            self.gaps.append(now - self.last)
-        self.last = now
-        self.tokens += 1
+        self._arrivals.append(self._clock())
 
     def stop(self) -> None:
         self.ended = self._clock()
 
     def snapshot(self, usage: Usage | None) -> StreamTiming:
+        arrivals = self._arrivals
         reported = usage.completion_tokens if usage is not None else None
         return StreamTiming(
             started=self.started,
-            first_token_at=self.first,
+            first_token_at=arrivals[0] if arrivals else None,
             ended_at=self.ended,
-            gaps=tuple(self.gaps),
-            output_tokens=reported if reported is not None else self.tokens,
+            gaps=tuple(later - earlier for earlier, later in pairwise(arrivals)),
+            output_tokens=reported if reported is not None else len(arrivals),
             tokens_estimated=reported is None,
         )

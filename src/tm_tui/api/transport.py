@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -49,6 +50,8 @@ DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_STREAM_IDLE_TIMEOUT_S = 300.0
 MAX_RETRY_DELAY_S = 8.0
 MAX_MESSAGE_CHARS = 200
+# Largest non-streamed reply read (model lists and pages are a few hundred kB at most).
+MAX_BODY_BYTES = 16 * 1024 * 1024
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -240,6 +243,24 @@ def network_error(exc: httpx.TransportError, host: str) -> NetworkError:
     return NetworkError(f"Could not reach {host}: {detail}")
 
 
+def _stale_connection(exc: httpx.TransportError) -> bool:
+    """A pooled keep-alive connection the server had already closed: the request fails before any
+    byte of a reply (seen with llama-server right after a long stream). The server most likely never
+    read the request, so it is sent once more, on a fresh connection, even a POST."""
+    return isinstance(exc, httpx.RemoteProtocolError) and "without sending a response" in str(exc)
+
+
+async def _send_fresh(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+    """`send()`, once more if the connection turned out stale (see `_stale_connection`)."""
+    try:
+        return await send()
+    except httpx.TransportError as exc:
+        if not _stale_connection(exc):
+            raise
+        log.debug("stale pooled connection; sending once more")
+    return await send()
+
+
 def _is_retryable_network_error(exc: httpx.TransportError) -> bool:
     return isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
 
@@ -301,6 +322,36 @@ class Reply:
     def ack(self) -> None:
         """The `{"empty": {}}` acknowledgement most mutations return."""
         self.field("empty", dict)
+
+
+async def _read_capped(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """Send and read the whole reply, refusing one larger than MAX_BODY_BYTES: a runaway or hostile
+    server cannot fill the memory, and the refusal comes after reading at most the cap."""
+    response = await http.send(request, stream=True)
+    try:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise _too_large(response)
+        body = bytearray()
+        async for chunk in response.aiter_raw():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise _too_large(response)
+    finally:
+        await response.aclose()
+    # The raw bytes become a fresh response, so httpx decodes any content-encoding exactly once.
+    return httpx.Response(
+        response.status_code,
+        headers=[(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-length"],
+        content=bytes(body),
+        request=request,
+        extensions=response.extensions,
+    )
+
+
+def _too_large(response: httpx.Response) -> ProtocolError:
+    limit = MAX_BODY_BYTES // (1024 * 1024)
+    return protocol_error(f"the reply is larger than {limit} MB", request_id_of(response))
 
 
 class Transport:
@@ -369,7 +420,7 @@ class Transport:
             attempt += 1
             started = time.perf_counter()
             try:
-                response = await self.http.request(
+                request = self.http.build_request(
                     method,
                     self.url(path),
                     params=_query_params(params),
@@ -377,6 +428,7 @@ class Transport:
                     headers=self._headers(headers),
                     timeout=self.timeout,
                 )
+                response = await _send_fresh(partial(_read_capped, self.http, request))
             except httpx.TransportError as exc:
                 log.debug("%s %s attempt %d failed: %s", method, path, attempt, type(exc).__name__)
                 if attempt > retries or not _is_retryable_network_error(exc):
@@ -430,7 +482,8 @@ class Transport:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[httpx.Response]:
-        """Open a server-sent-events response; never retried. Status >= 400 raises the typed error."""
+        """Open a server-sent-events response; never retried (but sent once more on a stale
+        connection, see `_stale_connection`). Status >= 400 raises the typed error."""
         timeout = httpx.Timeout(
             self.timeout,
             connect=self.timeout,
@@ -446,7 +499,7 @@ class Transport:
             timeout=timeout,
         )
         try:
-            response = await self.http.send(request, stream=True)
+            response = await _send_fresh(lambda: self.http.send(request, stream=True))
         except httpx.TransportError as exc:
             raise network_error(exc, self.host) from exc
         try:

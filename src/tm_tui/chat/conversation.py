@@ -55,6 +55,21 @@ def request_messages(
     return out
 
 
+def responses_input(messages: Iterable[StoredMessage]) -> list[dict[str, Any]]:
+    """History as Responses `input` items.
+
+    Earlier answers go as `message` items with `output_text` parts: strict implementations
+    (llama-server among them) reject an assistant turn in the short `{"role", "content": str}` form,
+    and OpenAI accepts both. User turns keep the short form, which every implementation accepts.
+    """
+    return [
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": m["content"]}]}
+        if m["role"] == "assistant"
+        else m
+        for m in request_messages(messages)
+    ]
+
+
 def build_request_body(
     mode: Mode | str,
     model: str,
@@ -78,7 +93,7 @@ def build_request_body(
     elif mode is Mode.COMPLETION:
         body["prompt"] = next((m.content for m in reversed(messages) if m.role == "user"), "")
     else:
-        body["input"] = request_messages(messages)
+        body["input"] = responses_input(messages)
         if system_prompt.strip():
             body["instructions"] = system_prompt
     body |= fields
@@ -112,6 +127,7 @@ class ChatSession:
         self._conversation = conversation
         self._settings = settings  # used to create the conversation on the first send
         self.reply: PendingReply | None = None
+        self.saved_again = 0  # times it was deleted from history while open and saved anew (ids changed)
 
     @classmethod
     def new(
@@ -136,6 +152,11 @@ class ChatSession:
         return cls(store, store.load_conversation(conversation_id))
 
     # -- state
+
+    @property
+    def conversation(self) -> Conversation | None:
+        """As last saved; None before the first message."""
+        return self._conversation
 
     @property
     def conversation_id(self) -> int | None:
@@ -186,6 +207,7 @@ class ChatSession:
         if self._conversation is None:
             self._settings |= changes
         else:
+            self._resave_if_deleted()
             self._store.update_conversation(self._conversation.id, **changes)
             self._reload()
 
@@ -203,6 +225,7 @@ class ChatSession:
         if self._conversation is None:
             conversation_id = self._store.create_conversation(**self._settings)
         else:
+            self._resave_if_deleted()
             conversation_id = self._conversation.id
         message = self._store.add_message(conversation_id, "user", text)
         self._store.add_prompt(text)
@@ -224,6 +247,7 @@ class ChatSession:
             raise RuntimeError("send() a message before beginning a reply")
         if self.reply is not None:
             raise RuntimeError("a reply is already streaming")
+        self._resave_if_deleted()
         message_id = self._store.begin_assistant_message(self._conversation.id, model=self.model)
         self.reply = PendingReply(message_id, self.model)
         self._reload()
@@ -232,6 +256,7 @@ class ChatSession:
     def save_partial(self) -> None:
         """Write the pending answer's text so far; cheap to call on a timer (skips when unchanged)."""
         if self.reply is not None and self.reply.dirty:
+            self._resave_if_deleted()
             self._store.append_partial(self.reply.message_id, self.reply.content, self.reply.reasoning)
             self.reply.dirty = False
 
@@ -246,9 +271,10 @@ class ChatSession:
     ) -> StoredMessage:
         """Close the pending answer. `content`/`reasoning` replace the accumulated text when given
         (e.g. the stream result's normalised text)."""
-        reply = self.reply
-        if reply is None:
+        if self.reply is None:
             raise RuntimeError("no reply is streaming")
+        self._resave_if_deleted()
+        reply = self.reply  # its id changes when the conversation was saved again
         self._store.finish_message(
             reply.message_id,
             status,
@@ -263,34 +289,81 @@ class ChatSession:
 
     # -- edits
 
-    def regenerate(self) -> bool:
-        """Drop the answers after the last user message; True when there is a prompt to resend."""
-        last_user = next((m for m in reversed(self.messages) if m.role == "user"), None)
-        if last_user is None or self.reply is not None:
+    def prompt_of(self, index: int) -> int | None:
+        """The index of the user message that message `index` answers (itself for a user message)."""
+        messages = self.messages
+        return next((i for i in range(index, -1, -1) if messages[i].role == "user"), None)
+
+    def later_messages(self, index: int) -> int:
+        """How many messages follow the turn that message `index` belongs to (what regenerating
+        that answer drops)."""
+        messages = self.messages
+        prompt = self.prompt_of(index)
+        start = 0 if prompt is None else prompt + 1
+        end = next((i for i in range(start, len(messages)) if messages[i].role == "user"), len(messages))
+        return len(messages) - end
+
+    def regenerate(self, index: int | None = None) -> bool:
+        """Drop the answer(s) to the prompt of message `index` (default: the last prompt) and every
+        later turn; True when there is a prompt to resend."""
+        if self.reply is not None or not self.messages:
             return False
-        self._store.truncate_after(last_user.conversation_id, last_user.position)
+        prompt = self.prompt_of(len(self.messages) - 1 if index is None else index)
+        if prompt is None:
+            return False
+        self._resave_if_deleted()
+        message = self.messages[prompt]
+        self._store.truncate_after(message.conversation_id, message.position)
         self._reload()
         return True
 
     def edit_and_resend(self, index: int, text: str) -> None:
         """Replace user message `index` and drop everything after it; then send the request again."""
-        message = self.messages[index]
-        if message.role != "user":
+        if self.messages[index].role != "user":
             raise ValueError("only a user message can be edited and resent")
+        self._resave_if_deleted()
+        message = self.messages[index]
         self._store.edit_message(message.id, text)
         self._store.truncate_after(message.conversation_id, message.position)
         self._reload()
 
     def delete_turn(self, index: int) -> None:
-        """Delete message `index`; a user message takes its answers with it."""
-        message = self.messages[index]
+        """Delete the turn message `index` belongs to: its prompt and the answers to it, so the
+        history never holds two user messages in a row. An answer with no prompt goes alone."""
+        self._resave_if_deleted()
+        prompt = self.prompt_of(index)
+        message = self.messages[index if prompt is None else prompt]
         self._store.delete_turn(message.conversation_id, message.position)
         self._reload()
 
     def clear(self) -> None:
         if self._conversation is not None:
+            self._resave_if_deleted()
             self._store.clear(self._conversation.id)
             self._reload()
+
+    def _resave_if_deleted(self) -> None:
+        """The open conversation was deleted from history (it stays on screen, and goes on working):
+        save what is shown as a new conversation. Message ids change; the streaming reply follows."""
+        old = self._conversation
+        if old is None or self._store.has_conversation(old.id):
+            return
+        new_id = self._store.create_conversation(
+            title=old.title, profile=old.profile, surface=old.surface, model=old.model, mode=old.mode,
+            system_prompt=old.system_prompt, params=old.params,
+        )  # fmt: skip
+        reply = self.reply
+        for message in old.messages:
+            pending = reply if reply is not None and message.id == reply.message_id else None
+            saved = self._store.add_message(
+                new_id, message.role, pending.content if pending else message.content,
+                reasoning=pending.reasoning if pending else message.reasoning,
+                status=message.status, model=message.model, metrics=message.metrics, error=message.error,
+            )  # fmt: skip
+            if pending:
+                pending.message_id = saved.id
+        self.saved_again += 1
+        self._reload(new_id)
 
     def _reload(self, conversation_id: int | None = None) -> None:
         conversation_id = conversation_id if conversation_id is not None else self.conversation_id

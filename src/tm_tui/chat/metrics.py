@@ -70,6 +70,22 @@ def status_of(result: StreamResult) -> MessageStatus:
     return MessageStatus.COMPLETE
 
 
+# Below these, tokens/s is noise (3 chunks in 0.05 s read "22876.3 tok/s"): shown as "—".
+MIN_RATE_WINDOW_S = 0.25
+MIN_RATE_TOKENS = 8
+
+
+def rate_is_measurable(metrics: TurnMetrics) -> bool:
+    """Enough tokens over a long enough generation window (first token to end) for a rate."""
+    if metrics.tokens_per_s is None or metrics.total_s is None:
+        return False
+    window = metrics.total_s - (metrics.ttft_s or 0.0)
+    tokens = (
+        metrics.completion_tokens if metrics.completion_tokens is not None else metrics.tokens_per_s * window
+    )
+    return window >= MIN_RATE_WINDOW_S and tokens >= MIN_RATE_TOKENS
+
+
 def summary_parts(metrics: TurnMetrics) -> list[tuple[str, bool]]:
     """One answer's metrics as short pieces in display order; `True` marks the no-usage caveat.
 
@@ -82,7 +98,8 @@ def summary_parts(metrics: TurnMetrics) -> list[tuple[str, bool]]:
         parts.append((f"total {metrics.total_s:.2f} s", False))
     if metrics.tokens_per_s is not None:
         estimate = " (estimated)" if metrics.tokens_estimated else ""
-        parts.append((f"{metrics.tokens_per_s:.1f} tok/s{estimate}", False))
+        rate = f"{metrics.tokens_per_s:.1f} tok/s{estimate}" if rate_is_measurable(metrics) else "— tok/s"
+        parts.append((rate, False))
     if metrics.has_usage:
         parts.append(
             (

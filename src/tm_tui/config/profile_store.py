@@ -15,7 +15,13 @@ from pydantic import ValidationError
 
 from tm_tui.config import paths
 from tm_tui.config.errors import ProfileError, describe_validation_error
-from tm_tui.config.profiles import DEFAULT_PROFILE, Profile, default_profile, validate_profile_name
+from tm_tui.config.profiles import (
+    DEFAULT_PROFILE,
+    DEMO_PROFILE,
+    Profile,
+    default_profile,
+    validate_profile_name,
+)
 from tm_tui.config.tui_config import (
     TuiConfig,
     UiPrefs,
@@ -56,8 +62,7 @@ class ProfileStore:
     # -- writing -------------------------------------------------------------------------------
     def create(self, profile: Profile) -> Profile:
         config = self._load()
-        if self._exists(config, profile.name):
-            raise ProfileError(f"a profile named '{profile.name}' already exists")
+        self._check_new_name(config, profile.name)
         config.profiles[profile.name] = profile
         self._save(config)
         return profile
@@ -85,8 +90,7 @@ class ProfileStore:
             raise ProfileError(str(exc)) from None
         if DEFAULT_PROFILE in (old, new):
             raise ProfileError("the 'default' profile cannot be renamed, nor can another take its name")
-        if self._exists(config, new):
-            raise ProfileError(f"a profile named '{new}' already exists")
+        self._check_new_name(config, new)
         del config.profiles[old]
         config.profiles[new] = renamed = profile.model_copy(update={"name": new})
         if config.active_profile == old:
@@ -94,6 +98,12 @@ class ProfileStore:
         rename_credentials(self.config_dir, old, new)
         self._save(config)
         return renamed
+
+    def _check_new_name(self, config: TuiConfig, name: str) -> None:
+        if name == DEMO_PROFILE:  # `--demo` lists its in-memory profile under this name
+            raise ProfileError(f"'{DEMO_PROFILE}' is reserved for the built-in demo profile (--demo)")
+        if self._exists(config, name):
+            raise ProfileError(f"a profile named '{name}' already exists")
 
     def delete(self, name: str) -> None:
         """Delete a profile and its stored credentials; refuses `default` and the active profile."""

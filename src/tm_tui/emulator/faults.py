@@ -20,6 +20,9 @@ EFFECTs (combine freely; K counts generated tokens, default 0):
     oversize[=BYTES] add a `padding` field of BYTES (default 5 MB) to the body / one chunk
     bad_utf8[=K]     invalid UTF-8 bytes inside the content
     markup[=K]       content carrying console markup and terminal escape sequences (OSC 52, CSI)
+    stall[=K]        streams: go silent after K tokens, connection kept open (a stream idle timeout)
+    wrong_types      a 2xx JSON body whose values all have the wrong type (every leaf becomes a list)
+    missing_keys     a 2xx JSON body without its wrapper keys (`{}`)
     method=M         only requests with HTTP method M
 
 Example: `status=503,retry_after=2@serverless:/v1/chat/completions#times=1`.
@@ -50,11 +53,12 @@ SURFACES = ("serverless", "on_demand", "control_plane", "*")
 SCOPE_KEY = "tm_emulator.faults"
 DEFAULT_OVERSIZE_BYTES = 5 * 1024 * 1024
 
-# Text a client must never interpret: Rich/Textual markup, CSI colour, OSC 8 hyperlink, OSC 52 clipboard.
+# Text a client must never interpret: Rich/Textual markup (style, link, click action), CSI colour, OSC 8
+# hyperlink, OSC 52 clipboard, OSC 0 title, a bidi override and zero-width characters.
 HOSTILE_TEXT = (
-    " [bold red]ALERT[/bold red] [link=https://evil.example/]click me[/link]"
+    " [bold red]ALERT[/bold red] [link=https://evil.example/]click me[/link] [@click=app.quit]quit[/]"
     " \x1b[31mred\x1b[0m \x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\"
-    " \x1b]52;c;cGF3bmVk\x07 "
+    " \x1b]52;c;cGF3bmVk\x07 \x1b]0;pwned\x07 \u202eexe.txt\u202c zero\u200bwidth\ufeff "
 )
 # A noncharacter stands in for the invalid bytes until the JSON is encoded (json cannot emit them).
 _BAD_UTF8_MARK = "\uffff"
@@ -97,6 +101,9 @@ class Fault:
     oversize: int | None = None
     bad_utf8: int | None = None
     markup: int | None = None
+    stall: int | None = None
+    wrong_types: int | None = None
+    missing_keys: int | None = None
     id: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
@@ -130,11 +137,27 @@ class Fault:
 
 
 _FLOAT_EFFECTS = ("latency", "first_byte", "retry_after")
-_INT_EFFECTS = ("status", "reset", "error", "truncate", "malformed", "oversize", "bad_utf8", "markup")
+_INT_EFFECTS = (
+    "status", "reset", "error", "truncate", "malformed", "oversize", "bad_utf8", "markup",
+    "stall", "wrong_types", "missing_keys",
+)  # fmt: skip
 _EFFECTS = _FLOAT_EFFECTS + _INT_EFFECTS
 # Effects that may be written bare (`malformed`) and the value they then take.
 _BARE_DEFAULTS = {
-    **dict.fromkeys(("reset", "error", "truncate", "malformed", "bad_utf8", "markup"), 0),
+    **dict.fromkeys(
+        (
+            "reset",
+            "error",
+            "truncate",
+            "malformed",
+            "bad_utf8",
+            "markup",
+            "stall",
+            "wrong_types",
+            "missing_keys",
+        ),
+        0,
+    ),
     "oversize": DEFAULT_OVERSIZE_BYTES,
 }
 
@@ -268,6 +291,15 @@ def encode_json(
     return data.replace(_BAD_UTF8_MARK.encode(), BAD_UTF8_BYTES) if bad_utf8 else data
 
 
+def retype(obj: Any) -> Any:
+    """The same JSON tree with every leaf replaced by a value of the wrong type (a list)."""
+    if isinstance(obj, dict):
+        return {key: retype(value) for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [retype(value) for value in obj]
+    return [obj]
+
+
 def break_json(data: bytes) -> bytes:
     """A 2xx body that looks like JSON but does not parse."""
     return data[: max(1, len(data) // 2)] + b'"}{,'
@@ -375,7 +407,16 @@ class _FaultySend:
             await self._send_rewritten(b"".join(self.chunks))
 
     def _rewrites_body(self) -> bool:
-        effects = ("reset", "truncate", "malformed", "oversize", "bad_utf8", "markup")
+        effects = (
+            "reset",
+            "truncate",
+            "malformed",
+            "oversize",
+            "bad_utf8",
+            "markup",
+            "wrong_types",
+            "missing_keys",
+        )
         return any(self.ctx.first(e) is not None for e in effects)
 
     async def _send_rewritten(self, body: bytes) -> None:
@@ -385,6 +426,10 @@ class _FaultySend:
             obj = json.loads(body)
         except ValueError:
             obj = None
+        if obj is not None and ctx.first("missing_keys") is not None:
+            obj = {}
+        elif obj is not None and ctx.first("wrong_types") is not None:
+            obj = retype(obj)
         if obj is not None and any(ctx.first(e) is not None for e in ("oversize", "bad_utf8", "markup")):
             body = encode_json(
                 obj,
@@ -392,6 +437,8 @@ class _FaultySend:
                 markup=ctx.first("markup") is not None,
                 padding=ctx.first("oversize"),
             )
+        elif obj is not None and any(ctx.first(e) is not None for e in ("missing_keys", "wrong_types")):
+            body = encode_json(obj)
         if ctx.first("malformed") is not None or ctx.first("truncate") is not None:
             body = break_json(body)
         headers = [(k, v) for k, v in self.start.get("headers", []) if k.lower() != b"content-length"]

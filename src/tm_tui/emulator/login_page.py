@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tm_tui.emulator.state import DEMO_CONTROL_PLANE_TOKEN, EmulatorState
+from tm_tui.emulator.state import DEMO_CONTROL_PLANE_TOKEN, DEMO_REFRESH_TOKEN, EmulatorState
 
 POLL_INTERVAL_S = 2
 _USER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -126,8 +126,15 @@ class LoginFlow:
 
     def refresh(self, refresh_token: str) -> Tokens | None:
         """Rotate: the old refresh token stops working and a new pair is returned (the CLI stores it)."""
+        if secrets.compare_digest(refresh_token, DEMO_REFRESH_TOKEN):
+            return self._issue(self.state.user_id)
         user_id = self._refresh.pop(refresh_token, None)
         return self._issue(user_id) if user_id else None
+
+    def end_sessions(self) -> None:
+        """Every issued access and refresh token stops working (a server-side sign-out)."""
+        self._access.clear()
+        self._refresh.clear()
 
     def user_for_token(self, token: str) -> str | None:
         """The user a bearer token belongs to, or None when it is unknown or expired."""

@@ -33,6 +33,7 @@ from tm_tui.emulator.state import (
     DEMO_CONTROL_PLANE_TOKEN,
     DEMO_DEPLOYMENT_KEY,
     DEMO_INFERENCE_KEY,
+    DEMO_REFRESH_TOKEN,
     EmulatorState,
     Pacing,
 )
@@ -64,6 +65,7 @@ class RunningEmulator:
             "inference_api_key": self.inference_api_key,
             "on_demand_user_id": self.on_demand_user_id,
             "control_plane_token": self.control_plane_token,
+            "refresh_token": DEMO_REFRESH_TOKEN,
         }
 
     def sdk_env(self) -> dict[str, str]:

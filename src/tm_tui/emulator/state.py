@@ -11,6 +11,8 @@ DEMO_INFERENCE_KEY = "tmk_demo_5e6f7a8b9c0d1e2f"
 DEMO_DEPLOYMENT_KEY = "sk-dep-demo-7c1e9a0b"
 # Control-plane bearer that never expires (demo mode and tests); logins issue expiring tokens.
 DEMO_CONTROL_PLANE_TOKEN = "tmcp_demo_4b7d1f0a9c2e"
+# Its refresh token: always accepted (not rotated away), so every demo run can try a refresh.
+DEMO_REFRESH_TOKEN = "tmrt_demo_8d2c6e1f3a5b"
 
 
 @dataclass

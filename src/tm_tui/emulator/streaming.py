@@ -19,6 +19,7 @@ from tm_tui.emulator.state import Pacing
 # Roughly how much time one chunk covers at high token rates (a chunk per token at 500 tok/s would
 # spend more time in framing than in text).
 CHUNK_INTERVAL_S = 0.02
+STALL_S = 600.0  # the `stall` fault: longer than any client waits for the next event
 STREAM_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 MIDSTREAM_ERROR = {
     "error": {"message": "upstream model worker disconnected", "type": "server_error", "code": 502}
@@ -57,13 +58,18 @@ async def write_sse(events: AsyncIterable[SSEEvent], ctx: FaultContext) -> Async
     poisons = {e: ctx.first(e) for e in ("malformed", "oversize", "bad_utf8", "markup")}
     async for event in events:
         if event.tokens or event.closing:
-            due = [e for e in ("reset", "error", "truncate") if _due(ctx.first(e), sent, event.closing)]
+            due = [
+                e for e in ("reset", "error", "truncate", "stall") if _due(ctx.first(e), sent, event.closing)
+            ]
             if "reset" in due:
                 raise InjectedReset("fault injection: connection reset mid-stream")
             if "error" in due:
                 yield frame(SSEEvent(data=MIDSTREAM_ERROR))
                 return
             if "truncate" in due:
+                return
+            if "stall" in due:  # silent, connection open, until the client gives up and disconnects
+                await asyncio.sleep(STALL_S)
                 return
         ready = {e for e, k in poisons.items() if k is not None and event.tokens and sent >= _after(e, k)}
         if ready and isinstance(event.data, dict):

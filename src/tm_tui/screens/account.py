@@ -1,18 +1,23 @@
-"""Account section: which credentials are set and where from, the control-plane user, the browser
-login (start, countdown, cancel, refresh, log out), and the inference API key (paste one, or pick one
-of the user's keys from the control plane) — validated against the active surface before it is saved.
+"""Account section, in three tabs.
+
+- Overview: which credentials are set and where from, the control-plane profile (with the terms of
+  service status, `a` accepts them, `e` edits the names), the browser login (start, countdown,
+  cancel, refresh, log out), and the inference API key (paste one, or pick one of the user's keys)
+  — validated against the active surface before it is saved.
+- API keys (`account_keys`): the user's keys with a filter; create (`n`, the secret shown once),
+  revoke (`d`), use one (enter).
+- Activity (`account_activity`): the account's audit log in numbered pages.
 
 Workers do the network and file work and post one message each; the handlers own the widgets.
 After any credential change the app re-reads the settings (`change_session(SessionChange(save=…))`),
-which bumps the session's generation: every section, this one included, reloads through `session_changed`.
+which bumps the session's generation: every section, this one included, reloads through
+`session_changed`. Results shown for
+one profile (login outcome, key check, lists) are dropped when another profile becomes active.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
-import webbrowser
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -25,9 +30,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Input, Static
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from tm_tui.config.secrets import mask
+from tm_tui.screens.account_activity import ActivityPane
+from tm_tui.screens.account_credentials import activate_key, active_key, open_in_gui_browser, saved_where
+from tm_tui.screens.account_hints import explain
+from tm_tui.screens.account_keys import ApiKeysPane, NewKeyScreen, create_key, key_status
+from tm_tui.screens.account_profile import ProfileEditScreen, save_names, tos_accepted, user_lines
 from tm_tui.screens.sections import SectionScreen
 from tm_tui.session import SessionChange
 from tm_tui.state import AppContext, ContextChanged, LoginState
@@ -36,10 +47,14 @@ from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.login_panel import LoginPanel
 from tm_tui.widgets.masked_input import SecretInput
+from tm_tui.widgets.secret_once import SecretOnceScreen
+from tm_tui.widgets.typed_confirm import TypedConfirmScreen
 
 if TYPE_CHECKING:
     from tm_tui.api.models.control_plane import ApiKey, User
     from tm_tui.session import Session
+
+__all__ = ["AccountScreen", "key_status", "user_lines"]
 
 DEFAULT_LOGIN_MAX_WAIT_S = 300.0
 CREDENTIAL_ROWS = ("inference API key", "control-plane token", "on-demand user id")
@@ -52,91 +67,74 @@ IDLE_HINTS = {
     LoginState.UNVERIFIED: "A token is set but the control plane could not be asked; r retries.",
     LoginState.NOT_LOGGED_IN: "Press l to log in to the control plane with your browser.",
 }
-
-
-def day(timestamp: str | None) -> str:
-    return sanitize(timestamp[:10]) if timestamp else "—"
-
-
-def key_status(key: ApiKey, now: datetime) -> str:
-    """`active`, `expired` or `deleted` (an unparseable expiry counts as active: the server decides)."""
-    if key.deleted_at:
-        return "deleted"
-    if key.expires_at:
-        try:
-            expires = datetime.fromisoformat(key.expires_at)
-        except ValueError:
-            return "active"
-        if expires.tzinfo is None:
-            expires = expires.replace(tzinfo=UTC)
-        if expires <= now:
-            return "expired"
-    return "active"
-
-
-def user_lines(user: User) -> Table:
-    """Label and value on one row each; a value too long for the pane wraps in its own column."""
-    full_name = " ".join(part for part in (user.first_name, user.last_name) if part)
-    role = (user.user_role or "").removeprefix("USER_ROLE_").lower().replace("_", " ")
-    rows = (
-        ("Name", user.display_name or full_name),
-        ("Email", user.user_email),
-        ("Company", user.company),
-        ("Role", role),
-        ("User id", user.id),
-    )
-    table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False, expand=True)
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column(ratio=1, overflow="fold")
-    for label, value in rows:
-        table.add_row(label, Text(sanitize(value) if value else "—"))
-    return table
-
-
-def open_in_gui_browser(url: str, env: Mapping[str, str]) -> bool:
-    """Open `url` in a graphical browser; False when there is none. A console browser (lynx, w3m)
-    would take over the terminal the app is drawing on, so it is never used."""
-    if sys.platform not in ("darwin", "win32") and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
-        return False
-    try:
-        browser = webbrowser.get()
-    except webbrowser.Error:
-        return False
-    if type(browser) is webbrowser.GenericBrowser:  # how console browsers are registered
-        return False
-    return bool(browser.open(url, new=2))
-
-
-def saved_where(path: Path | None) -> str:
-    return f"saved to {path}" if path is not None else "kept in memory for this demo run"
+TABS = {"overview": "Overview (1)", "keys": "API keys (2)", "activity": "Activity (3)"}
+# Actions that belong to one tab: they show in the footer there only, and bring their tab forward
+# when run from the palette.
+TAB_OF_ACTION = {
+    "refresh_token": "overview",
+    "logout": "overview",
+    "set_key": "overview",
+    "accept_tos": "overview",
+    "revoke_key": "keys",
+    "filter_keys": "keys",
+    "cycle_status": "keys",
+    "prev_page": "activity",
+    "next_page": "activity",
+}
 
 
 class AccountScreen(SectionScreen):
     SECTION_ID = "account"
     CSS_PATH = Path(__file__).with_name("account.tcss")
+    AUTO_FOCUS = None  # no field takes the keys at start: every binding works at once
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "l", "login", "Log in", id="account.login", tooltip="Log in to the control plane in a browser"
         ),
         Binding("escape", "cancel_login", "Cancel login", id="account.login.cancel"),
+        Binding("escape", "leave_field", "Leave field", show=False, id="account.field.leave"),
         Binding("c", "copy_url", "Copy URL", id="account.login.copy", tooltip="Copy the login URL"),
         Binding("t", "refresh_token", "Refresh token", id="account.refresh", tooltip="Refresh the login now"),
         Binding("o", "logout", "Log out", id="account.logout", tooltip="Forget the control-plane login"),
         Binding("k", "set_key", "Set API key", id="account.key.set", tooltip="Paste an inference API key"),
-        Binding("p", "pick_key", "Pick API key", id="account.key.pick", tooltip="Use one of your API keys"),
-        Binding("r", "reload", "Reload", id="account.reload", tooltip="Load the user and keys again"),
+        # Not in the footer (it is full): the API keys tab (2) says "enter uses the highlighted key".
+        Binding(
+            "p",
+            "pick_key",
+            "Pick API key",
+            show=False,
+            id="account.key.pick",
+            tooltip="Use one of your API keys",
+        ),
+        Binding("e", "edit_profile", "Edit profile", id="account.profile.edit", tooltip="Edit your name"),
+        Binding(
+            "a", "accept_tos", "Accept terms", id="account.tos.accept", tooltip="Accept the terms of service"
+        ),
+        Binding("n", "new_key", "New key", id="account.key.new", tooltip="Create an API key"),
+        Binding(
+            "d", "revoke_key", "Revoke", id="account.key.revoke", tooltip="Revoke the highlighted API key"
+        ),
+        Binding(
+            "slash", "filter_keys", "Filter", id="account.keys.filter", tooltip="Filter the keys by name"
+        ),
+        Binding(
+            "s", "cycle_status", "Status filter", id="account.keys.status", tooltip="Show keys of one status"
+        ),
+        Binding("left_square_bracket", "prev_page", "Previous page", id="account.activity.prev"),
+        Binding("right_square_bracket", "next_page", "Next page", id="account.activity.next"),
+        Binding("1", "show_tab('overview')", "Overview", show=False, id="account.tab.overview"),
+        Binding("2", "show_tab('keys')", "API keys", show=False, id="account.tab.keys"),
+        Binding("3", "show_tab('activity')", "Activity", show=False, id="account.tab.activity"),
+        Binding(
+            "r", "reload", "Reload", id="account.reload", tooltip="Load the profile, keys and activity again"
+        ),
     ]
 
     # -- messages: one per worker outcome ----------------------------------------------------------
     class UserLoaded(Message):
-        def __init__(self, user: User | None, error: BaseException | None = None) -> None:
+        def __init__(self, user: User | None, error: BaseException | None = None, note: str = "") -> None:
             super().__init__()
-            self.user, self.error = user, error
-
-    class KeysLoaded(Message):
-        def __init__(self, keys: list[ApiKey] | None, error: BaseException | None = None) -> None:
-            super().__init__()
-            self.keys, self.error = keys, error
+            self.user, self.error, self.note = user, error, note
 
     class LoginStarted(Message):
         def __init__(self, url: str, max_wait_s: float, opened: bool) -> None:
@@ -163,48 +161,105 @@ class AccountScreen(SectionScreen):
     def __init__(self) -> None:
         super().__init__()
         self.login_max_wait_s = DEFAULT_LOGIN_MAX_WAIT_S
-        self.api_keys: dict[str, ApiKey] = {}
+        self.user: User | None = None  # the last profile loaded for the active profile
+        self.resume_tab: str | None = None  # where a login started from; shown again when it succeeds
+        self._profile_shown: str | None = None  # the profile whose results are on screen
 
     # -- layout ------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(id="account-body"):
-            with Horizontal(id="account-top"):
-                with Vertical(id="credentials-box", classes="box") as box:
-                    box.border_title = "Credentials"
-                    yield Static("waiting for settings…", id="credentials", markup=False)
-                with Vertical(id="user-box", classes="box") as box:
-                    box.border_title = "Control-plane user"
-                    yield Static("", id="user", markup=False)
-                    yield ErrorPanel(id="user-error")
-            with Vertical(id="login-box", classes="box") as box:
-                box.border_title = "Browser login"
-                yield LoginPanel(id="login")
-            with Vertical(id="key-box", classes="box") as box:
-                box.border_title = "Inference API key"
-                yield SecretInput("paste an inference API key, then enter", id="key-input")
-                yield Static("", id="key-message", markup=False)
-                yield ErrorPanel(id="key-error")
-            with Vertical(id="keys-box", classes="box") as box:
-                box.border_title = "Your API keys (enter uses the highlighted one)"
-                yield Static("", id="keys-message", markup=False)
-                yield DataTable(id="api-keys", cursor_type="row", zebra_stripes=True)
-                yield ErrorPanel(id="keys-error")
+        with TabbedContent(id="account-tabs", initial="tab-overview"):
+            with TabPane(TABS["overview"], id="tab-overview"), VerticalScroll(id="account-body"):
+                with Horizontal(id="account-top"):
+                    with Vertical(id="credentials-box", classes="box") as box:
+                        box.border_title = "Credentials"
+                        yield Static("waiting for settings…", id="credentials", markup=False)
+                    with Vertical(id="user-box", classes="box") as box:
+                        box.border_title = "Profile (e edits)"
+                        yield Static("", id="user", markup=False)
+                        yield Static("", id="user-message", markup=False)
+                        yield ErrorPanel(id="user-error")
+                with Vertical(id="login-box", classes="box") as box:
+                    box.border_title = "Browser login"
+                    yield LoginPanel(id="login")
+                with Vertical(id="key-box", classes="box") as box:
+                    box.border_title = "Inference API key"
+                    yield SecretInput(
+                        "paste an inference API key, then enter (esc leaves the field)", id="key-input"
+                    )
+                    yield Static("", id="key-message", markup=False)
+                    yield ErrorPanel(id="key-error")
+            with TabPane(TABS["keys"], id="tab-keys"):
+                yield ApiKeysPane(id="keys-pane")
+            with TabPane(TABS["activity"], id="tab-activity"):
+                yield ActivityPane(id="activity-pane")
 
     def on_mount(self) -> None:
-        table = self.query_one("#api-keys", DataTable)
-        for label in ("Name", "Key", "Created", "Expires", "Status"):
-            table.add_column(label, key=label.lower())
-        for panel in self.query(ErrorPanel):
+        for panel in self.query("#account-body ErrorPanel"):
             panel.display = False
         super().on_mount()  # last: it may run session_changed at once
 
+    @property
+    def keys_pane(self) -> ApiKeysPane:
+        return self.query_one(ApiKeysPane)
+
+    @property
+    def activity_pane(self) -> ActivityPane:
+        return self.query_one(ActivityPane)
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active.removeprefix("tab-")
+
+    # -- tabs --------------------------------------------------------------------------------------
+    def action_show_tab(self, tab: str) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == f"tab-{tab}":
+            self._tab_shown(tab)
+        else:
+            tabs.active = f"tab-{tab}"  # `TabActivated` follows, and runs `_tab_shown`
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
+        self._tab_shown((event.pane.id or "").removeprefix("tab-"))
+
+    def _tab_shown(self, tab: str) -> None:
+        focus = {"keys": "#api-keys", "activity": "#activity"}.get(tab)
+        self.set_focus(self.query_one(focus) if focus else None)
+        session = self.app.session
+        pane = self.activity_pane
+        if tab == "activity" and not pane.loaded and session is not None and session.control_plane:
+            pane.load(session.control_plane)  # first shown: only now ask for it
+        self.refresh_bindings()
+
+    def action_leave_field(self) -> None:
+        focused = self.focused
+        self.set_focus(self.query_one("#api-keys") if focused and focused.id == "keys-filter" else None)
+
     # -- following the session ---------------------------------------------------------------------
     def session_changed(self, session: Session) -> None:
+        if session.profile_name != self._profile_shown:
+            self._profile_shown = session.profile_name
+            self.forget_results()
         self.action_reload()  # the credentials follow in context_changed, which also runs now
 
+    def forget_results(self) -> None:
+        """Another profile is active: what was shown for the previous one no longer applies."""
+        panel = self.query_one(LoginPanel)
+        if not panel.is_waiting:
+            panel.reset()
+            panel.idle(IDLE_HINTS[self.app.context.login])
+        self.query_one("#key-message", Static).update("")
+        self.query_one("#key-error", ErrorPanel).display = False
+        self.show_user_note("")
+        self.user = None
+        self.keys_pane.not_available("")
+        self.activity_pane.not_available("")
+
     def context_changed(self, context: AppContext) -> None:
-        if self.app.session is not None:
-            self.show_credentials(self.app.session)
+        session = self.app.session
+        if session is not None:
+            self.show_credentials(session)
+            self.keys_pane.follow_key(active_key(session))
         self.query_one(LoginPanel).idle(IDLE_HINTS[context.login])
         self.refresh_bindings()
 
@@ -228,21 +283,22 @@ class AccountScreen(SectionScreen):
         if session is None:
             return
         user = self.query_one("#user", Static)
-        message = self.query_one("#keys-message", Static)
-        keys = self.query_one("#api-keys", DataTable)
-        if session.control_plane is None:
+        client = session.control_plane
+        if client is None:
             self.query_one("#user-error", ErrorPanel).display = False
-            self.query_one("#keys-error", ErrorPanel).display = False
-            reason = session.control_plane_reason or "Not logged in."
-            user.update(Text(reason, "italic"))
-            message.update(Text("Log in (l) to list your API keys, or paste a key above (k).", "italic"))
-            keys.clear()
-            keys.display = False
+            self.user = None
+            user.update(Text(session.control_plane_reason or "Not logged in.", "italic"))
+            self.keys_pane.not_available(
+                "Log in (l) to list your API keys; a key can also be pasted on Overview (k)."
+            )
+            self.activity_pane.not_available("Log in (l) to see your account's activity.")
+            self.refresh_bindings()
             return
-        user.loading = True
-        keys.loading = True
+        user.loading = self.user is None
         self.load_user(session)
-        self.load_keys(session)
+        self.keys_pane.load(client, self.now(), active_key(session))
+        if self.activity_pane.loaded or self.active_tab == "activity":
+            self.activity_pane.load(client)
 
     @work(exclusive=True, group="account-user")
     async def load_user(self, session: Session) -> None:
@@ -259,78 +315,70 @@ class AccountScreen(SectionScreen):
             self.post_message(self.UserLoaded(user))
         self.post_message(ContextChanged())  # a 401 may have refreshed or expired the login
 
-    @work(exclusive=True, group="account-keys")
-    async def load_keys(self, session: Session) -> None:
-        from tm_tui.api.errors import TmError
-
-        client = session.control_plane
-        if client is None:  # checked by the caller; nothing to ask
-            return
-        try:
-            keys = await client.list_api_keys(include_deleted=True)
-        except TmError as error:
-            self.post_message(self.KeysLoaded(None, error))
-        else:
-            self.post_message(self.KeysLoaded(keys))
-
     def on_account_screen_user_loaded(self, message: UserLoaded) -> None:
         user = self.query_one("#user", Static)
         user.loading = False
-        if self.query_one("#user-error", ErrorPanel).show(message.error):
-            user.update("")
+        if self.query_one("#user-error", ErrorPanel).show(explain(message.error, "read the profile")):
+            if self.user is None:
+                user.update("")
         elif message.user is not None:
+            self.user = message.user
             user.update(user_lines(message.user))
+        self.show_user_note(message.note)
+        self.refresh_bindings()
 
-    def on_account_screen_keys_loaded(self, message: KeysLoaded) -> None:
-        table = self.query_one("#api-keys", DataTable)
-        table.loading = False
-        failed = self.query_one("#keys-error", ErrorPanel).show(message.error)
-        table.display = not failed
-        table.clear()
-        self.api_keys = {}
-        if failed:
-            self.query_one("#keys-message", Static).update("")
-            return
-        now = self.now()
-        keys = message.keys or []
-        for index, key in enumerate(keys):
-            row_key = f"key-{index}"  # the id is the secret: it never becomes a widget key
-            self.api_keys[row_key] = key
-            status = key_status(key, now)
-            style = "" if status == "active" else "dim"
-            cells = (
-                sanitize(key.name or "—"),
-                mask(key.id),
-                day(key.created_at),
-                day(key.expires_at),
-                status,
-            )
-            table.add_row(*(Text(cell, style) for cell in cells), key=row_key)
-        usable = sum(1 for key in keys if key_status(key, now) == "active")
-        note = f"{len(keys)} keys, {usable} usable. Expired and deleted keys cannot be chosen."
-        self.query_one("#keys-message", Static).update(
-            Text(note if keys else "You have no API keys yet.", "dim")
-        )
+    def show_user_note(self, note: str) -> None:
+        line = self.query_one("#user-message", Static)
+        line.update(Text(note, "bold"))
+        line.display = bool(note)
 
     # -- bindings shown only when they can act -------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.query(ApiKeysPane):  # not composed yet: nothing to act on
+            return action in ("login", "reload", "show_tab")
         session = self.app.session
-        panels = self.query(LoginPanel)
-        waiting = bool(panels) and panels.first().is_waiting
+        waiting = self.query_one(LoginPanel).is_waiting
+        tab = self.active_tab
+        if action in TAB_OF_ACTION and TAB_OF_ACTION[action] != tab:
+            return False
+        logged_in = session is not None and session.control_plane is not None
         if action in ("cancel_login", "copy_url"):
             return waiting
-        if action == "login":
+        if action == "leave_field":
+            return isinstance(self.focused, Input)
+        if action == "login":  # on every tab: a 401 anywhere leads here, and back
             return not waiting
         if action in ("refresh_token", "logout"):
             return session is not None and bool(session.settings.control_plane_token.value)
         if action == "pick_key":
-            return session is not None and session.control_plane is not None
+            return logged_in and tab == "overview"
+        if action in ("new_key", "filter_keys", "cycle_status"):
+            return logged_in
+        if action == "edit_profile":
+            return logged_in and self.user is not None
+        if action == "accept_tos":
+            return logged_in and self.user is not None and not tos_accepted(self.user)
+        if action == "revoke_key":
+            key = self.keys_pane.highlighted() if logged_in else None
+            return key is not None and key_status(key, self.now()) != "revoked"
+        if action in ("prev_page", "next_page"):
+            return self.activity_pane.can_go(-1 if action == "prev_page" else 1)
         return True
+
+    def run_when_ready(self, action: str) -> None:
+        """A palette command from anywhere: its tab comes forward first, so the action can run."""
+        if tab := TAB_OF_ACTION.get(action):
+            super().run_when_ready(f"show_tab('{tab}')")
+        super().run_when_ready(action)
 
     # -- browser login -------------------------------------------------------------------------------
     def action_login(self) -> None:
-        if self.app.session is not None:
-            self.run_login(self.app.session)
+        if self.app.session is None:
+            return
+        tab = self.active_tab
+        self.resume_tab = None if tab == "overview" else tab
+        self.action_show_tab("overview")  # where the login shows its progress
+        self.run_login(self.app.session)
 
     @work(exclusive=True, group="browser-login")
     async def run_login(self, session: Session) -> None:
@@ -374,6 +422,10 @@ class AccountScreen(SectionScreen):
             panel.failed(message.error)
         else:
             panel.succeeded(message.text or "Done.")
+            if self.resume_tab:  # back to where the expired login stopped the user
+                self.action_show_tab(self.resume_tab)
+                self.notify(f"{message.text} Back to {TABS[self.resume_tab]}.", timeout=5, markup=False)
+        self.resume_tab = None
         self.refresh_bindings()
 
     def action_cancel_login(self) -> None:
@@ -451,9 +503,7 @@ class AccountScreen(SectionScreen):
         self.query_one("#key-input", SecretInput).focus()
 
     def action_pick_key(self) -> None:
-        table = self.query_one("#api-keys", DataTable)
-        if table.display:
-            table.focus()
+        self.action_show_tab("keys")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "key-input":
@@ -469,7 +519,7 @@ class AccountScreen(SectionScreen):
         if event.data_table.id != "api-keys":
             return
         event.stop()
-        key = self.api_keys.get(event.row_key.value or "")
+        key = self.keys_pane.rows.get(event.row_key.value or "")
         if key is None or not key.id:
             return
         status = key_status(key, self.now())
@@ -489,28 +539,142 @@ class AccountScreen(SectionScreen):
     @work(exclusive=True, group="account-key")
     async def validate_and_save_key(self, session: Session, key: str) -> None:
         from tm_tui.api.errors import TmError
-        from tm_tui.config import ConfigFileError, save_inference_key
+        from tm_tui.config import ConfigFileError
 
         try:
-            surface = await session.probe_inference_key(key)
-        except TmError as error:
+            text = await activate_key(self.app, session, key)
+        except (TmError, ConfigFileError) as error:
             self.post_message(self.KeyChecked(error=error))
             return
-        try:
-            change = SessionChange(save=partial(save_inference_key, session.settings, key))
-            path = await self.app.change_session(change)
-        except ConfigFileError as error:
-            self.post_message(self.KeyChecked(error=error))
-            return
-        where = "serverless" if surface == "serverless" else "on-demand"
-        self.post_message(self.KeyChecked(f"✓ {mask(key)} works on {where}; {saved_where(path)}."))
+        self.post_message(self.KeyChecked(text))
 
     def on_account_screen_key_checked(self, message: KeyChecked) -> None:
         if message.error is None:
             self.query_one("#key-input", SecretInput).clear_secret()
+            if isinstance(self.focused, SecretInput):
+                self.set_focus(None)  # saved: the keys act again (p must not type into the field)
         self._key_result(message.error, message.text)
+        if self.active_tab == "keys":  # picked from the list: say it there too
+            self.notify(plain_text(message), timeout=5, markup=False)
 
     def _key_result(self, error: BaseException | None, text: str | None) -> None:
         if self.query_one("#key-error", ErrorPanel).show(error):
             text = "✗ The key was not saved."
         self.query_one("#key-message", Static).update(Text(text or "", "bold"))
+
+    # -- API keys: create and revoke -----------------------------------------------------------------
+    def action_new_key(self) -> None:
+        session = self.app.session
+        if session is None or session.control_plane is None:
+            return
+        self.action_show_tab("keys")
+        form = NewKeyScreen(partial(create_key, session.control_plane), now=self.now())
+        self.app.push_screen(form, partial(self._key_created, session))
+
+    def _key_created(self, session: Session, key: ApiKey | None) -> None:
+        if key is None or not key.id:  # cancelled, or failed part way: show the server's list
+            self._reload_keys(session)
+            return
+        activate = partial(activate_key, self.app, session)
+        secret = SecretOnceScreen(key.name or "", key.id, activate)
+        self.app.push_screen(secret, lambda _: self._reload_keys(session))
+
+    def _reload_keys(self, session: Session) -> None:
+        if session.control_plane is not None:
+            self.keys_pane.load(session.control_plane, self.now(), active_key(session))
+
+    def action_revoke_key(self) -> None:
+        key = self.keys_pane.highlighted()
+        if key is None or not key.id:
+            return
+        name = sanitize(key.name or "")
+        screen: ModalScreen[bool]
+        if self.keys_pane.in_use(key):
+            expected = name or "revoke"
+            question = (
+                f"“{name}” ({mask(key.id)}) is the inference API key this profile uses: chats stop working "
+                f"until you pick or create another. Type {expected} to revoke it."
+            )
+            screen = TypedConfirmScreen("Revoke the key in use", question, expected)
+        else:
+            question = (
+                f"Revoke “{name}” ({mask(key.id)})? Every program using it stops working at once; "
+                "this cannot be undone."
+            )
+            screen = ConfirmScreen("Revoke API key", question, yes="Revoke")
+        self.app.push_screen(screen, partial(self._confirmed_revoke, key))
+
+    def _confirmed_revoke(self, key: ApiKey, confirmed: bool | None) -> None:
+        session = self.app.session
+        if confirmed and session is not None and session.control_plane is not None:
+            self.keys_pane.revoke(session.control_plane, key)
+
+    def action_filter_keys(self) -> None:
+        self.query_one("#keys-filter", Input).focus()
+
+    def action_cycle_status(self) -> None:
+        self.keys_pane.cycle_status()
+        self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()  # revoke depends on the highlighted key
+
+    # -- activity ------------------------------------------------------------------------------------
+    def action_prev_page(self) -> None:
+        self._turn_page(-1)
+
+    def action_next_page(self) -> None:
+        self._turn_page(1)
+
+    def _turn_page(self, step: int) -> None:
+        session = self.app.session
+        if session is not None and session.control_plane is not None:
+            self.activity_pane.load(session.control_plane, self.activity_pane.page + step)
+
+    def on_activity_pane_loaded(self, _: ActivityPane.Loaded) -> None:
+        self.call_later(self.refresh_bindings)  # after the pane's own handler: the page moved
+
+    # -- profile and terms ---------------------------------------------------------------------------
+    def action_edit_profile(self) -> None:
+        session = self.app.session
+        if self.user is None or session is None or session.control_plane is None:
+            return
+        self.action_show_tab("overview")
+        form = ProfileEditScreen(self.user, partial(save_names, session.control_plane))
+        self.app.push_screen(form, self._profile_saved)
+
+    def _profile_saved(self, user: User | None) -> None:
+        if user is not None:
+            self.post_message(self.UserLoaded(user, note="✓ Profile saved."))
+            self.app.check_login()  # the context bar shows the display name
+
+    def action_accept_tos(self) -> None:
+        if self.user is None:
+            return
+        question = (
+            f"Accept the Tensormesh terms of service for {sanitize(self.user.user_email or 'this account')}? "
+            "Read them at https://tensormesh.ai/terms first."
+        )
+        self.app.push_screen(ConfirmScreen("Terms of service", question, yes="Accept"), self._confirmed_tos)
+
+    def _confirmed_tos(self, confirmed: bool | None) -> None:
+        if confirmed and self.app.session is not None:
+            self.run_accept_tos(self.app.session)
+
+    @work(exclusive=True, group="account-user")
+    async def run_accept_tos(self, session: Session) -> None:
+        from tm_tui.api.errors import TmError
+
+        client = session.control_plane
+        if client is None:
+            return
+        try:
+            user = await client.accept_tos()
+        except TmError as error:
+            self.post_message(self.UserLoaded(None, error, note="✗ The terms were not accepted."))
+            return
+        self.post_message(self.UserLoaded(user, note="✓ Terms of service accepted."))
+
+
+def plain_text(message: AccountScreen.KeyChecked) -> str:
+    return message.text or ("✗ The key was not saved: " + str(message.error))

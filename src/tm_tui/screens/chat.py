@@ -17,6 +17,7 @@ API layer are imported inside the methods that run later.
 from __future__ import annotations
 
 import gc
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,7 +34,9 @@ from textual.widgets import Button, Select, Static
 from tm_tui.screens.sections import SECTIONS, SectionScreen
 from tm_tui.session import SessionChange
 from tm_tui.surface import Surface
+from tm_tui.text_safety import inert
 from tm_tui.widgets.metrics_bar import ConversationBar
+from tm_tui.widgets.prompt_input import PromptInput
 from tm_tui.widgets.prompt_messages import PromptRecall, PromptSubmitted
 
 if TYPE_CHECKING:
@@ -45,7 +48,6 @@ if TYPE_CHECKING:
     from tm_tui.store.history import HistoryStore, StoredMessage
     from tm_tui.widgets.chat_message import MessageView
     from tm_tui.widgets.params_panel import ParamsPanel
-    from tm_tui.widgets.prompt_input import PromptInput
 
 HERE = Path(__file__).parent
 # Keyed by `Mode` values (a StrEnum, so `MODE_LABELS[mode]` works): the history store that defines
@@ -60,7 +62,7 @@ EARLIER_PAGE = 20  # messages mounted each time the view reaches the top (or the
 MOUNTED_WINDOW = 60  # at most this many messages are mounted: layout cost grows with each one
 PROMPT_PLACEHOLDER = "Message… (Enter sends)"
 EMPTY_HINT = (
-    "Type a prompt and press Enter. shift+enter or ctrl+j adds a line; ↑/↓ recall earlier prompts.\n"
+    "Type a prompt and press Enter. ctrl+j adds a line; ↑/↓ recall earlier prompts.\n"
     "ctrl+t parameters · ctrl+o history · ctrl+b compare · alt+m mode · F1 every key"
 )
 
@@ -68,13 +70,15 @@ EMPTY_HINT = (
 class ReplySaved(Message):
     """The finished answer of `chat` is in history (posted by the saving thread)."""
 
-    def __init__(self, chat: ChatSession) -> None:
+    def __init__(self, chat: ChatSession, *, saved_again: bool) -> None:
         super().__init__()
         self.chat = chat
+        self.saved_again = saved_again
 
 
 class ChatScreen(SectionScreen):
     SECTION_ID = "chat"
+    AUTO_FOCUS = "#prompt"
     CSS_PATH: ClassVar = [
         HERE / "chat.tcss",
         HERE.parent / "widgets/chat_message.tcss",
@@ -123,6 +127,12 @@ class ChatScreen(SectionScreen):
         Binding(
             "ctrl+l", "open_account", "Log in / key", id="chat.account", tooltip="Open Account (after a 401)"
         ),
+        # Scrolling the conversation from the prompt (its own keys move the cursor); on a focused
+        # message PageUp/PageDown/Home/End do the same (`MessageView`).
+        Binding("ctrl+up", "conversation_page('up')", "Page up", show=False, id="chat.scroll.up"),
+        Binding("ctrl+down", "conversation_page('down')", "Page down", show=False, id="chat.scroll.down"),
+        Binding("ctrl+home", "conversation_top", "First message", show=False, id="chat.scroll.top"),
+        Binding("ctrl+end", "conversation_bottom", "Last message", show=False, id="chat.scroll.bottom"),
     ]
 
     def __init__(self) -> None:
@@ -142,6 +152,9 @@ class ChatScreen(SectionScreen):
         self._params: ParamsPanel | None = None  # mounted on first use (ctrl+t)
         self._toolbar_ready = False
         self._waiting_session: Session | None = None
+        self._model_names: list[str] = []  # the active surface's list, as last loaded
+        self._armed_regenerate: int | None = None  # an older answer whose `r` awaits a second press
+        self._new_after_stop = False
 
     # -- layout -------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -151,13 +164,16 @@ class ChatScreen(SectionScreen):
                 Surface.SERVERLESS.label, id="chat-surface-stub", classes="toolbar-stub", markup=False
             )
             yield Static("model…", id="chat-model-stub", classes="toolbar-stub", markup=False)
+            yield Static("", id="chat-model-note", markup=False)  # why the model list is empty
         with Horizontal(id="chat-main"), VerticalScroll(id="conversation"):
             yield Static(EMPTY_HINT, id="chat-empty", markup=False)
         yield ConversationBar(id="chat-totals")
         with Vertical(id="prompt-box"):
             yield Static("", id="edit-note", markup=False)
-            # Stand-in until `_mount_prompt` (after the first frame), styled like the focused prompt.
-            yield Static(PROMPT_PLACEHOLDER, id="prompt-stub", markup=False)
+            # In the first frame, focused (AUTO_FOCUS): the footer's first keys are the prompt's
+            # (bench/bench_startup.py waits for them). A stand-in swapped in later cost a second
+            # footer rebuild and kept "Send" out of the footer for a few hundred ms.
+            yield PromptInput(id="prompt", placeholder=PROMPT_PLACEHOLDER)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -165,19 +181,8 @@ class ChatScreen(SectionScreen):
         conversation.anchor()
         self.watch(conversation, "scroll_y", self._scrolled, init=False)
         self.query_one("#edit-note").display = False
-        self.call_after_refresh(self._mount_prompt)
+        self.query_one("#chat-model-note").display = False
         self.call_after_refresh(self._mount_toolbar)
-
-    async def _mount_prompt(self) -> None:
-        """The prompt in place of its stand-in: importing and building a `TextArea` is a good part
-        of a first frame's cost. Keys typed before this are lost, but only a few ms' worth."""
-        from tm_tui.widgets.prompt_input import PromptInput
-
-        prompt = PromptInput(id="prompt", placeholder=PROMPT_PLACEHOLDER)
-        with self.app.batch_update():
-            await self.query_one("#prompt-stub").remove()
-            await self.query_one("#prompt-box").mount(prompt)
-        prompt.focus()
 
     async def _mount_toolbar(self) -> None:
         """The toolbar's dropdowns, in place of their stand-ins: three `Select`s (each with its option
@@ -196,7 +201,7 @@ class ChatScreen(SectionScreen):
         toolbar = self.query_one("#chat-toolbar")
         with self.app.batch_update():
             await toolbar.query(".toolbar-stub").remove()
-            await toolbar.mount_all(selects)
+            await toolbar.mount_all(selects, before="#chat-model-note")
         self._toolbar_ready = True
         if self._waiting_session is not None:
             session, self._waiting_session = self._waiting_session, None
@@ -243,6 +248,21 @@ class ChatScreen(SectionScreen):
     def context_changed(self, context: Any) -> None:
         if self.chat is not None and context.model and not self.chat.messages:
             self.chat.configure(model=context.model, surface=context.surface, profile=context.profile)
+        self._follow_context(context)
+
+    def _follow_context(self, context: Any) -> None:
+        """The toolbar shows the session's surface and model, whoever chose them (Models' `m`, a
+        deployment, a profile switch): one source of truth, and the one every send reads."""
+        session = self.app.session
+        if not self._toolbar_ready or session is None:
+            return
+        surface_select = self.query_one("#chat-surface", Select)
+        if surface_select.value != context.surface:
+            with self.prevent(Select.Changed):
+                surface_select.value = context.surface
+            self.load_models(session, context.surface)  # shows the model when the list arrives
+        elif context.model and self.query_one("#chat-model", Select).value != context.model:
+            self._show_models(session, context.surface, self._model_names)
 
     @work(exclusive=True, group="chat-pricing")
     async def load_pricing(self, session: Session) -> None:
@@ -259,23 +279,33 @@ class ChatScreen(SectionScreen):
     @work(exclusive=True, group="chat-models")
     async def load_models(self, session: Session, surface: str) -> None:
         from tm_tui.api.errors import TmError
+        from tm_tui.widgets.error_panel import describe
 
         client = session.inference(surface)
         names: list[str] = []
+        reason = None if client is not None else session.inference_reason(surface) or "not configured"
         if client is not None:
             try:
                 names = [model.id for model in (await client.models()).data]
-            except TmError:
-                names = []
-        self._show_models(session, surface, names)
+            except TmError as error:
+                info = describe(error)
+                reason = f"{info.title.lower()}: {info.message}"
+        self._show_models(session, surface, names, reason)
 
-    def _show_models(self, session: Session, surface: str, names: list[str]) -> None:
+    def _show_models(
+        self, session: Session, surface: str, names: list[str], reason: str | None = None
+    ) -> None:
+        self._model_names = names = list(names)
+        note = self.query_one("#chat-model-note", Static)
+        note.update(Text(f"No models: {reason}" if reason else "", "italic"))
+        note.display = bool(reason)
+        note.tooltip = reason
         current = session.model(surface)
         if current and current not in names:
             names.insert(0, current)  # a model typed elsewhere stays selectable
         select = self.query_one("#chat-model", Select)
         with self.prevent(Select.Changed):
-            select.set_options((name, name) for name in names)
+            select.set_options((inert(name), name) for name in names)
             if current:
                 select.value = current
         if not current and names:
@@ -372,22 +402,21 @@ class ChatScreen(SectionScreen):
             self.notify("An answer is still streaming: Esc stops it.", severity="warning")
             return
         target = self._target()
-        if target is None or self.chat is None:
+        if target is None or self.chat is None or not self._params_valid():
             return
         client, model = target
-        session = self.app.session
-        assert session is not None
-        self.chat.configure(model=model, surface=session.surface, profile=session.profile_name)
+        saved_again = self.chat.saved_again
+        editing = None if self.editing is None else self._index_of(self.editing)  # ids may change below
+        self._use_target(model)
         if self.editing is not None:
-            index = self._index_of(self.editing)
             self._end_edit()
-            if index is None:
+            if editing is None:
                 return
-            self.chat.edit_and_resend(index, text)
+            self.chat.edit_and_resend(editing, text)
             await self.render_conversation()
         else:
             self.chat.send(text)  # saved before anything goes on the wire
-            if self._hidden_after:  # reading far back: jump to the end
+            if self._hidden_after or self.chat.saved_again != saved_again:  # far back, or new ids
                 await self.render_conversation()
             else:
                 await self._append(_widget_for(self.chat.messages[-1]))  # the rest is unchanged
@@ -396,6 +425,13 @@ class ChatScreen(SectionScreen):
         assert self.prompts is not None
         self.prompts.reset()
         await self._start_reply(client)
+
+    def _use_target(self, model: str) -> None:
+        """The conversation goes on with the session's surface and model (the toolbar's), whatever
+        it was started with."""
+        session = self.app.session
+        assert session is not None and self.chat is not None
+        self.chat.configure(model=model, surface=session.surface, profile=session.profile_name)
 
     async def _start_reply(self, client: Any) -> None:
         from tm_tui.screens.chat_stream import FLUSH_INTERVAL_S, Turn, open_stream, request_spec, run_turn
@@ -462,20 +498,26 @@ class ChatScreen(SectionScreen):
     @work(thread=True, group="chat-save")
     def _save_reply(self, chat: ChatSession, outcome: Outcome) -> None:
         # Off the UI thread: the write and the conversation reload grow with the conversation.
-        error = outcome.error
+        error, saved_again = outcome.error, chat.saved_again
         chat.finish_reply(
             outcome.status, outcome.metrics, error=None if error is None else str(error),
             content=outcome.content, reasoning=outcome.reasoning,
         )  # fmt: skip
-        self.post_message(ReplySaved(chat))
+        self.post_message(ReplySaved(chat, saved_again=chat.saved_again != saved_again))
 
     @on(ReplySaved)
-    def _reply_saved(self, message: ReplySaved) -> None:
+    async def _reply_saved(self, message: ReplySaved) -> None:
         message.stop()
         self.turn = None
         gc.unfreeze()
         if message.chat is self.chat:
-            self._refresh_totals()
+            if self._new_after_stop:  # ctrl+n while it streamed
+                self._new_after_stop = False
+                await self.action_new_conversation()
+            elif message.saved_again:  # deleted from history meanwhile: saved anew, with new ids
+                await self.render_conversation()
+            else:
+                self._refresh_totals()
         self.refresh_bindings()
 
     # -- actions ------------------------------------------------------------------------------------
@@ -494,21 +536,59 @@ class ChatScreen(SectionScreen):
             self._prompt.replace_text("")
 
     async def action_retry(self) -> None:
+        """ctrl+r: regenerate the last answer."""
+        await self._regenerate(None)
+
+    async def action_regenerate_message(self) -> None:
+        """`r` on an answer: regenerate that answer. An older one asks first (a second `r`), since the
+        turns after it are removed: the new answer continues the conversation from there."""
+        widget = self._focused_message()
+        index = self._index_of(widget.message_id) if widget else None
+        if widget is None or index is None or self.chat is None or self.turn is not None:
+            return
+        later = self.chat.later_messages(index)
+        if later and self._armed_regenerate != widget.message_id:
+            self._armed_regenerate = widget.message_id
+            self.notify(
+                f"Press r again to regenerate this answer: the {later} later messages will be removed.",
+                title="Regenerate",
+            )
+            return
+        await self._regenerate(index)
+
+    async def _regenerate(self, index: int | None) -> None:
+        self._armed_regenerate = None
         if self.turn is not None or self.chat is None:
             return
         target = self._target()
-        if target is None:
+        if target is None or not self._params_valid():
             return
-        if not self.chat.regenerate():
+        self._use_target(target[1])
+        if not self.chat.regenerate(index):
             self.notify("Nothing to retry yet.", severity="information")
             return
         await self.render_conversation()
         await self._start_reply(target[0])
 
+    def _params_valid(self) -> bool:
+        """Invalid parameters are never left out silently: nothing is sent until they are fixed."""
+        from tm_tui.chat.params import PARAM_FIELDS
+
+        if self._params is None:
+            return True  # nothing edited: the conversation's stored values are valid
+        errors = self._params.validate(announce=False)[1]  # also marks the fields
+        if not errors:
+            return True
+        fields = ", ".join(f"{f.label} ({errors[f.key]})" for f in PARAM_FIELDS if f.key in errors)
+        self.notify(f"Fix these parameters first (ctrl+t): {fields}", title="Not sent", severity="error",
+                    markup=False)  # fmt: skip
+        return False
+
     async def action_new_conversation(self) -> None:
         if self.turn is not None:
+            self._new_after_stop = True  # the stopped answer is saved first (`_reply_saved`)
             self.turn.stop()
-            return  # the ended turn saves first; press again for a new conversation
+            return
         self._end_edit()
         self._new_chat()
         self.last_request = None
@@ -555,7 +635,7 @@ class ChatScreen(SectionScreen):
 
     def action_open_account(self) -> None:
         if _has_account_section():
-            self.app.switch_mode("account")
+            self.app.action_open_section("account")  # the one way sections are opened
         else:
             self.notify(
                 "Set TENSORMESH_INFERENCE_API_KEY (or the key in tm-tui's profile / the tm CLI config) and restart.",
@@ -663,12 +743,11 @@ class ChatScreen(SectionScreen):
     def action_export(self) -> None:
         from tm_tui.screens.chat_export import ExportScreen
 
-        if self.chat is None or self.chat.conversation_id is None or self.store is None:
+        if self.chat is None or self.chat.conversation is None:
             self.notify("Nothing to export yet.", severity="information")
             return
-        self.app.push_screen(
-            ExportScreen(self.store.load_conversation(self.chat.conversation_id), self.app.env)
-        )
+        conversation = self.chat.conversation  # as shown: it may have been deleted from history
+        self.app.push_screen(ExportScreen(conversation, self.app.env))
 
     def action_view_code(self) -> None:
         from tm_tui.screens.chat_export import ViewCodeScreen
@@ -693,6 +772,11 @@ class ChatScreen(SectionScreen):
             system_prompt=self.chat.system_prompt, params=self.chat.params,
         )  # fmt: skip
         return request_spec(client, self.chat.mode, body)
+
+    def requests_for_tokenizer(self) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+        """The last request sent and the one the draft would send (the Tokenizer's "from Chat")."""
+        draft = self._draft_request()
+        return (self.last_request.body if self.last_request else None, draft.body if draft else None)
 
     def action_compare(self) -> None:
         from tm_tui.screens.chat_compare import CompareScreen
@@ -723,8 +807,6 @@ class ChatScreen(SectionScreen):
     # -- rendering ------------------------------------------------------------------------------------
     @property
     def _prompt(self) -> PromptInput:
-        from tm_tui.widgets.prompt_input import PromptInput
-
         return self.query_one("#prompt", PromptInput)
 
     @property
@@ -736,14 +818,16 @@ class ChatScreen(SectionScreen):
 
         return next((w for w in self._conversation.query(MessageView) if w.message_id == message_id), None)
 
-    async def render_conversation(self) -> None:
+    async def render_conversation(self, *, at_start: bool = False) -> None:
         """Rebuild the message list from the chat session (after opening, editing, deleting): its
-        last `RENDERED_TAIL` messages; `load_earlier` brings in the rest a page at a time."""
+        last `RENDERED_TAIL` messages; `load_earlier` brings in the rest a page at a time. `at_start`:
+        its first `EARLIER_PAGE` messages instead, the view at the top (`load_later` goes on)."""
         from tm_tui.widgets.chat_message import MessageView
 
         messages = self.chat.messages if self.chat else []
-        shown = messages[-RENDERED_TAIL:]
-        self._hidden_before, self._hidden_after = len(messages) - len(shown), 0
+        shown = messages[:EARLIER_PAGE] if at_start else messages[-RENDERED_TAIL:]
+        hidden = len(messages) - len(shown)
+        self._hidden_before, self._hidden_after = (0, hidden) if at_start else (hidden, 0)
         scroll = self._conversation
         with self.app.batch_update():
             await scroll.query(MessageView).remove()
@@ -751,7 +835,51 @@ class ChatScreen(SectionScreen):
         await self._show_paging_buttons()
         self.query_one("#chat-empty").display = not messages
         self._refresh_totals()
-        scroll.anchor()
+        if at_start:
+            scroll.release_anchor()
+            scroll.scroll_home(animate=False, immediate=True)
+        else:
+            scroll.anchor()
+
+    # -- scrolling from the keyboard ------------------------------------------------------------------
+    async def action_conversation_page(self, direction: str) -> None:
+        """One page up or down; at either end of what is mounted, the next page comes in (as when
+        the view is scrolled there)."""
+        scroll = self._conversation
+        if direction == "up":
+            if scroll.scroll_y <= 0:
+                await self.load_earlier()
+            else:
+                scroll.scroll_page_up(animate=False)
+        elif scroll.scroll_y >= scroll.max_scroll_y:
+            await self.load_later()
+        else:
+            scroll.scroll_page_down(animate=False)
+
+    async def action_conversation_top(self) -> None:
+        """The first message of the conversation, however long (not just the top of what is mounted)."""
+        on_message = self._focused_message() is not None
+        if self._hidden_before > 0:
+            await self.render_conversation(at_start=True)
+        else:
+            self._conversation.scroll_home(animate=False)
+        if on_message:  # keys keep working on the messages (the focused one may be gone)
+            self._focus_message(0)
+
+    async def action_conversation_bottom(self) -> None:
+        on_message = self._focused_message() is not None
+        if self._hidden_after > 0:
+            await self.render_conversation()
+        self._conversation.scroll_end(animate=False)
+        if on_message:
+            self._focus_message(-1)
+
+    def _focus_message(self, index: int) -> None:
+        from tm_tui.widgets.chat_message import MessageView
+
+        messages = list(self._conversation.query(MessageView))
+        if messages:
+            messages[index].focus(scroll_visible=False)
 
     async def _append(self, *widgets: MessageView) -> None:
         """Mount messages after the last one (above the "later messages" button, if any)."""

@@ -24,7 +24,7 @@ from textual.widgets import Footer, Select, Static
 from tm_tui.chat.modes import Mode
 from tm_tui.store.history import MessageStatus
 from tm_tui.surface import Surface
-from tm_tui.text_safety import sanitize
+from tm_tui.text_safety import inert, sanitize
 from tm_tui.widgets.chat_message import AssistantMessage
 from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.prompt_input import PromptInput
@@ -80,7 +80,7 @@ class TargetRow(Horizontal):
 
     def show_models(self, names: list[str], preferred: str | None) -> None:
         select = self.query_one(".target-model", Select)
-        select.set_options((name, name) for name in names)
+        select.set_options((inert(name), name) for name in names)
         if preferred in names:
             select.value = preferred
         elif names:
@@ -225,6 +225,7 @@ class CompareScreen(Screen[None]):
                 group=f"compare-{index}",
                 exclusive=True,
             )
+        event.prompt.replace_text("")  # sent: the next prompt starts empty (the panes keep their titles)
         if self.turns:
             self._timer = self.set_interval(FLUSH_INTERVAL_S, self._flush)
 

@@ -20,6 +20,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static, TabbedContent, TabPane, TextArea
 
+from tm_tui.text_safety import sanitize
+
 if TYPE_CHECKING:
     from tm_tui.chat.code_snippets import RequestSpec
     from tm_tui.store.history import Conversation
@@ -36,12 +38,13 @@ def default_export_path(conversation: Conversation, env: Mapping[str, str] | Non
 
 
 def write_export(conversation: Conversation, fmt: str, path: Path) -> Path:
+    """Write atomically: a failed write never leaves a half-replaced file (raises ConfigFileError)."""
     from tm_tui.chat.export import to_markdown, to_openai_json
+    from tm_tui.config.atomic import write_public
 
     text = to_markdown(conversation) if fmt == "markdown" else to_openai_json(conversation)
-    path = path.expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path = path.expanduser().absolute()
+    write_public(path, text)
     return path.resolve()
 
 
@@ -56,6 +59,7 @@ class ExportScreen(ModalScreen[Path | None]):
         self.conversation = conversation
         self.env = env
         self.written: Path | None = None
+        self._replace_ok: tuple[Path, str] | None = None  # an existing file the user agreed to replace
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-box", classes="modal-box") as box:
@@ -90,10 +94,22 @@ class ExportScreen(ModalScreen[Path | None]):
         if not raw:
             note.update(Text("Type a file path.", "italic"))
             return
+        from tm_tui.config.errors import ConfigFileError
+
+        path = Path(raw).expanduser()
+        if path.is_file() and self._replace_ok != (path, self.fmt):
+            self._replace_ok = (path, self.fmt)  # asked once per path and format
+            note.update(
+                Text.assemble(
+                    (str(path), "bold"), " exists. Press Enter again to replace it, or change the path."
+                )
+            )
+            return
+        self._replace_ok = None
         try:
-            self.written = write_export(self.conversation, self.fmt, Path(raw))
-        except OSError as error:
-            note.update(Text(f"Not saved: {error.strerror or error}", "bold"))
+            self.written = write_export(self.conversation, self.fmt, path)
+        except ConfigFileError as error:
+            note.update(Text(f"Not saved: {error}", "bold"))
             return
         note.update(Text.assemble("Saved to ", (str(self.written), "bold")))
         self.notify(f"Exported to {self.written}", title="Export", markup=False)
@@ -118,7 +134,8 @@ class ViewCodeScreen(ModalScreen[None]):
     def snippets(self) -> dict[str, str]:
         from tm_tui.chat.code_snippets import all_snippets
 
-        return all_snippets(self.spec, reveal=self.reveal)
+        # Shown and copied sanitized: a bidi override in a model id must not reorder code pasted in a shell.
+        return {title: sanitize(code) for title, code in all_snippets(self.spec, reveal=self.reveal).items()}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="code-box", classes="modal-box") as box:

@@ -72,6 +72,7 @@ class HistoryBrowser(ModalScreen[int | None]):
         self.refresh_list()
 
     def refresh_list(self) -> None:
+        self._armed_delete = None  # the rows change under it
         query = self.query_one("#history-search", Input).value
         self.summaries = self.store.list_conversations(query, limit=PAGE)
         now = self.clock()
@@ -108,7 +109,18 @@ class HistoryBrowser(ModalScreen[int | None]):
         self.dismiss(int(event.option.id or 0))
 
     def action_focus_list(self) -> None:
-        self.query_one("#history-list").focus()
+        """Down in the search box: into the list, one row down (as it looks from the search box)."""
+        options = self.query_one("#history-list", OptionList)
+        options.focus()
+        options.action_cursor_down()
+
+    @on(OptionList.OptionHighlighted, "#history-list")
+    def _moved(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        # A ctrl+d confirmation belongs to the row it was asked on: moving away disarms it.
+        if self._armed_delete is not None and self._armed_delete != int(event.option.id or 0):
+            self._armed_delete = None
+            self._note("")
 
     def action_close(self) -> None:
         if self._renaming is not None:

@@ -50,12 +50,16 @@ class HelpScreen(ModalScreen[None]):
         screen_rows: list[HelpRow] = []
         app_rows: list[HelpRow] = []
         widget_rows: list[HelpRow] = []
+        listed: set[HelpRow] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
             if binding.system:
                 continue
             description = binding.description or binding.action
             row = (app.get_key_display(binding), description[:1].upper() + description[1:], binding.id or "")
+            if row in listed:  # one binding of several keys with one `key_display` is listed once
+                continue
+            listed.add(row)
             if active.node is app:
                 app_rows.append(row)
             elif binding.id:

@@ -56,7 +56,7 @@ def model_details(row: ModelRow, selected: bool) -> Table:
         ("Model", row.id),
         ("Name", row.display_name or "—"),
         ("Owner", row.owned_by or "—"),
-        ("Context", f"{context_text(row.context_length)} tokens" if row.context_length else "unknown"),
+        ("Context", context_detail(row)),
         ("Input", f"{price_text(row.input_price, row.currency)} / 1M tokens"),
         ("Output", f"{price_text(row.output_price, row.currency)} / 1M tokens"),
         ("Cached", f"{price_text(row.cached_price, row.currency)} / 1M tokens"),
@@ -65,6 +65,14 @@ def model_details(row: ModelRow, selected: bool) -> Table:
         table.add_row(label, Text(sanitize(value)))
     table.add_row("", Text("✓ selected" if selected else "enter selects", "bold" if selected else "italic"))
     return table
+
+
+def context_detail(row: ModelRow) -> str:
+    """The served context, and the trained maximum when the server reports it (llama-server)."""
+    served = f"{context_text(row.context_length)} tokens" if row.context_length else "unknown"
+    if row.trained_context and row.trained_context != row.context_length:
+        return f"{served} (trained max {context_text(row.trained_context)})"
+    return served
 
 
 def deployment_details(deployment: Deployment) -> Text:
@@ -418,12 +426,14 @@ class ModelsScreen(SectionScreen):
         self.query_one("#manual-model", Input).focus()
 
     def action_tab(self, surface: str) -> None:
+        """Open the surface's tab with focus on its list. Focus must move with the tab: a focused
+        widget left in the hidden pane hands focus to a sibling there, which switches the tab back."""
         self.query_one(TabbedContent).active = f"tab-{surface}"
+        table = self.query_one(ModelTable if surface == SERVERLESS else DeploymentTable)
+        fallback = "#model-filter" if surface == SERVERLESS else "#manual-model"
+        (table if table.display else self.query_one(fallback, Input)).focus()
 
     def action_pick(self) -> None:
         """Focus the list of the active surface, where enter selects (the app-wide "Select model")."""
         session = self.app.session
-        surface = session.surface if session is not None else SERVERLESS
-        self.action_tab(surface)
-        table = self.query_one(ModelTable if surface == SERVERLESS else DeploymentTable)
-        (table if table.display else self.query_one("#manual-model", Input)).focus()
+        self.action_tab(session.surface if session is not None else SERVERLESS)

@@ -30,6 +30,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from tm_tui.widgets.context_bar import ContextBar
+from tm_tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from tm_tui.app import TmApp
@@ -89,12 +90,15 @@ SECTIONS: tuple[Section, ...] = (
         "Account",
         "f4",
         "tm_tui.screens.account:AccountScreen",
-        "Credentials and where they come from, browser login, inference API key",
+        "Profile and terms, credentials, browser login, API keys (create, revoke, use), activity",
         (
             SectionCommand("Log in", "login", "Log in to the control plane in a browser"),
             SectionCommand("Log out", "logout", "Forget the control-plane login"),
             SectionCommand("Refresh token", "refresh_token", "Refresh the control-plane login now"),
             SectionCommand("Set inference API key", "set_key", "Paste an inference API key"),
+            SectionCommand("Create API key", "new_key", "Create an API key (shown once)"),
+            SectionCommand("Edit profile", "edit_profile", "Edit your name on the control plane"),
+            SectionCommand("Show account activity", "show_tab('activity')", "Your account's recent activity"),
         ),
     ),
     Section(
@@ -114,6 +118,20 @@ SECTIONS: tuple[Section, ...] = (
         "f6",
         "tm_tui.screens.status:StatusScreen",
         "Health, version and latency of serverless, on-demand and the control plane",
+    ),
+    Section(
+        "tokenizer",
+        "Tokenizer",
+        "f7",
+        "tm_tui.screens.tokenizer:TokenizerScreen",
+        "How the model splits text: tokens, bytes, chat template, cost, cache prefix",
+        (
+            SectionCommand(
+                "Tokenize the last chat request",
+                "from_chat",
+                "Open Tokenizer on the Chat section's last request (and its next, for the prefix view)",
+            ),
+        ),
     ),
     Section(
         "billing",
@@ -169,7 +187,7 @@ class SectionScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ContextBar()
         yield from self.compose_body()
-        yield Footer()
+        yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError

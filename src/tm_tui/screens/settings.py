@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Static
 from tm_tui import text_safety
 from tm_tui.screens.sections import SectionScreen
 from tm_tui.session import SessionChange
-from tm_tui.text_safety import sanitize
+from tm_tui.text_safety import inert, sanitize
 from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.profile_form import TEXT_FIELDS, ProfileForm, Values
@@ -159,7 +159,15 @@ class SettingsScreen(SectionScreen):
         if session.options.demo:  # the in-memory demo profile, listed first
             demo = session.settings.profile if session.demo else None
             profiles.insert(0, demo or _demo_placeholder())
-        self.profiles = {p.name: p for p in profiles}
+            if any(p.name == DEMO for p in stored):  # written before the name was reserved
+                self.show_message(
+                    f"A stored profile named '{DEMO}' is hidden: the built-in demo profile has that name "
+                    "under --demo. Run without --demo to use or delete it."
+                )
+        self.profiles = {}
+        for profile in profiles:  # one row per name, the first wins: a duplicate key crashes DataTable
+            self.profiles.setdefault(profile.name, profile)
+        profiles = list(self.profiles.values())
         table = self.query_one("#profiles", DataTable)
         keep = self.highlighted
         table.clear()
@@ -204,7 +212,7 @@ class SettingsScreen(SectionScreen):
         box = self.query_one("#details-box")
         box.display = profile is not None
         if profile is not None:
-            box.border_title = f"Stored values of {sanitize(profile.name)}"
+            box.border_title = inert(f"Stored values of {profile.name}")
             self.query_one("#profile-details", Static).update(profile_details(profile))
 
     def show_message(self, text: str) -> None:

@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tm_tui import text_safety
+from tm_tui.api.errors import NotFound, TmError
 from tm_tui.screens.sections import SectionScreen
 from tm_tui.state import ContextChanged
 from tm_tui.surface import Surface
@@ -28,6 +29,7 @@ from tm_tui.text_safety import sanitize
 from tm_tui.widgets.error_panel import ErrorPanel
 
 if TYPE_CHECKING:
+    from tm_tui.api.inference import InferenceClient
     from tm_tui.session import Session
 
 CONTROL_PLANE = "control_plane"
@@ -44,6 +46,7 @@ class SurfaceStatus:
     url: str
     health: str | None = None
     version: str | None = None
+    version_note: str | None = None  # why there is no version: the route is optional (llama-server)
     latency_s: float | None = None
     note: str | None = None  # why there is nothing to check, or a caveat
     error: BaseException | None = None
@@ -65,11 +68,22 @@ async def check_surface(session: Session, surface: str, clock: Callable[[], floa
     started = clock()
     health = await client.health()
     latency = clock() - started
-    version = await client.version()
+    version, version_note = await _version(client)
     note = None
     if not settings.inference_api_key.value:
         note = "No inference API key: only the public endpoints can answer."
-    return SurfaceStatus(url, health.status, version.version, latency, note)
+    return SurfaceStatus(url, health.status, version, version_note, latency, note)
+
+
+async def _version(client: InferenceClient) -> tuple[str | None, str | None]:
+    """The server's version, or why there is none. Health alone decides up/down, so a server
+    without `/version` (llama-server answers 404) or with a broken one is still up."""
+    try:
+        return (await client.version()).version, None
+    except NotFound:
+        return None, "not provided"
+    except TmError as exc:
+        return None, f"unavailable ({exc})"
 
 
 async def _check_control_plane(session: Session, clock: Callable[[], float]) -> SurfaceStatus:
@@ -127,6 +141,8 @@ class StatusRow(Vertical):
             text.append("● ", "bold").append(f"health {sanitize(status.health)}")
         if status.version:
             text.append(f"  ·  version {sanitize(status.version)}")
+        elif status.version_note:
+            text.append(f"  ·  version: {sanitize(status.version_note)}")
         if status.latency_s is not None:
             text.append(f"  ·  {status.latency_s * 1000:.0f} ms")
         if status.note:

@@ -409,6 +409,11 @@ class HistoryStore:
             for r in rows
         ]  # fmt: skip
 
+    def has_conversation(self, conversation_id: int) -> bool:
+        with self._lock:
+            found = self._conn.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,))
+            return found.fetchone() is not None
+
     def load_conversation(self, conversation_id: int) -> Conversation:
         with self._lock:
             row = self._conn.execute(

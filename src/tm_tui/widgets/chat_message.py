@@ -34,7 +34,21 @@ STATUS_MARKS: dict[MessageStatus, tuple[str, str]] = {  # mark, Rich style
 
 
 class MessageView(Vertical, can_focus=True):
-    """Common to both roles: the stored message id and a header line."""
+    """Common to both roles: the stored message id and a header line. The paging keys scroll the
+    whole conversation (the screen mounts the pages not shown yet), not just what is mounted."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pageup", "screen.conversation_page('up')", "Page up", show=False, id="chat.message.page_up"),
+        Binding(
+            "pagedown",
+            "screen.conversation_page('down')",
+            "Page down",
+            show=False,
+            id="chat.message.page_down",
+        ),
+        Binding("home", "screen.conversation_top", "First message", show=False, id="chat.message.top"),
+        Binding("end", "screen.conversation_bottom", "Last message", show=False, id="chat.message.bottom"),
+    ]
 
     def __init__(self, message_id: int | None, *, classes: str = "") -> None:
         super().__init__(classes=f"message {classes}".strip())
@@ -68,8 +82,14 @@ class UserMessage(MessageView):
 
 class AssistantMessage(MessageView):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "screen.retry", "Retry", id="chat.message.retry"),
-        Binding("d,delete", "screen.delete_message", "Delete", id="chat.message.delete"),
+        Binding(
+            "r",
+            "screen.regenerate_message",
+            "Regenerate",
+            id="chat.message.retry",
+            tooltip="Regenerate this answer (an older one: asks first, later turns are removed)",
+        ),
+        Binding("d,delete", "screen.delete_message", "Delete turn", id="chat.message.delete"),
         Binding("c", "screen.copy_message", "Copy", id="chat.message.copy"),
     ]
 

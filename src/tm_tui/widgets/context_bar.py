@@ -8,7 +8,7 @@ first frame, and every extra widget there costs start-up time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from textual.content import Content
@@ -16,6 +16,7 @@ from textual.widget import Widget
 
 from tm_tui.state import AppContext, LoginState
 from tm_tui.surface import Surface
+from tm_tui.text_safety import sanitize
 
 if TYPE_CHECKING:
     from tm_tui.app import TmApp
@@ -62,6 +63,13 @@ def middle_ellipsis(text: str, width: int) -> str:
 def render_context(context: AppContext, width: int | None = None) -> Content:
     """The bar in at most `width` cells: labels shrink first, then the model name loses its middle,
     then the profile name; the login state always shows in full."""
+    # Names may come from a server: bidi and zero-width characters become visible escapes first.
+    context = replace(
+        context,
+        profile=sanitize(context.profile),
+        model=context.model and sanitize(context.model),
+        display_name=context.display_name and sanitize(context.display_name),
+    )
     if width is None:
         return _assemble(context, LAYOUTS[0], context.model, context.profile)
     for layout in LAYOUTS:

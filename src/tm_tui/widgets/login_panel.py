@@ -61,6 +61,12 @@ class LoginPanel(Vertical):
         if not self.is_waiting and not self.has_outcome:
             self._show(Text(text, "italic"))
 
+    def reset(self) -> None:
+        """Forget the last outcome (another profile became active); `idle` shows a hint again."""
+        self._stop()
+        self.has_outcome = False
+        self._show(Text(""))
+
     def waiting(self, url: str, max_wait_s: float, *, opened: bool = False) -> None:
         """Show the URL and start the spinner and countdown."""
         self.url = url

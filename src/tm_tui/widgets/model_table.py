@@ -31,7 +31,8 @@ PRICE_KEYS = ("input_price", "output_price", "cached_price")
 class ModelRow:
     id: str
     owned_by: str | None = None
-    context_length: int | None = None
+    context_length: int | None = None  # served context
+    trained_context: int | None = None  # the model's trained maximum, when the server tells it
     display_name: str | None = None
     input_price: Decimal | None = None  # per 1,000,000 tokens
     output_price: Decimal | None = None
@@ -55,8 +56,9 @@ class ModelRow:
         for key, kind in (("owned_by", str), ("display_name", str), ("currency", str), ("active", bool)):
             if isinstance(record.get(key), kind):
                 values[key] = record[key]
-        if isinstance(record.get("context_length"), int) and not isinstance(record["context_length"], bool):
-            values["context_length"] = record["context_length"]
+        for key in ("context_length", "trained_context"):
+            if isinstance(record.get(key), int) and not isinstance(record[key], bool):
+                values[key] = record[key]
         for key in PRICE_KEYS:
             try:
                 values[key] = Decimal(str(record[key])) if key in record else None
@@ -73,7 +75,6 @@ def merge_models(cards: Iterable[ModelCard], pricing: Sequence[ServerlessPricing
             by_model[record.model] = record
     rows = []
     for card in cards:
-        context = (card.model_extra or {}).get("max_model_len")
         price = by_model.get(card.id)
         money = [getattr(price, f"{k.removesuffix('_price')}_token_price", None) for k in PRICE_KEYS]
         currency = next((m.currency_code for m in money if m is not None and m.currency_code), None)
@@ -81,9 +82,8 @@ def merge_models(cards: Iterable[ModelCard], pricing: Sequence[ServerlessPricing
             ModelRow(
                 id=card.id,
                 owned_by=card.owned_by,
-                context_length=context
-                if isinstance(context, int) and not isinstance(context, bool)
-                else None,
+                context_length=card.context_length,
+                trained_context=card.trained_context,
                 display_name=price.name if price else None,
                 input_price=money[0].amount if money[0] else None,
                 output_price=money[1].amount if money[1] else None,
@@ -174,8 +174,12 @@ class ModelTable(DataTable):
         rows = [r for r in self.rows_all if self._matches(r)]
         present = [r for r in rows if getattr(r, self.sort_key) is not None]
         missing = [r for r in rows if getattr(r, self.sort_key) is None]
-        present.sort(key=lambda r: getattr(r, self.sort_key), reverse=self.sort_reverse)
+        present.sort(key=self._sort_value, reverse=self.sort_reverse)
         return present + missing
+
+    def _sort_value(self, row: ModelRow) -> Any:
+        value = getattr(row, self.sort_key)
+        return (value.casefold(), value) if isinstance(value, str) else value  # names: case-insensitive
 
     @property
     def current(self) -> ModelRow | None:

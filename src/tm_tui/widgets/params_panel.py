@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from tm_tui.chat.modes import Mode
 from tm_tui.chat.params import PARAM_FIELDS, Params, validate_params
 from tm_tui.chat.presets import PresetError, PresetStore
+from tm_tui.text_safety import inert
 
 
 class ParamsPanel(VerticalScroll):
@@ -109,7 +110,7 @@ class ParamsPanel(VerticalScroll):
                 names = self.presets.names(self.profile)
             except PresetError as error:
                 self.notify(str(error), title="Presets", severity="warning", markup=False)
-        select.set_options((name, name) for name in names)
+        select.set_options((inert(name), name) for name in names)
         if selected in names:
             select.value = selected
 

@@ -1,8 +1,10 @@
-"""The multi-line prompt: Enter sends, shift+enter inserts a newline, up/down recall earlier prompts.
+"""The multi-line prompt: Enter sends, ctrl+j inserts a newline, up/down recall earlier prompts.
 
-Many terminals send the same bytes for shift+enter and enter, so ctrl+j and alt+enter insert a
-newline too (both are listed in the footer/help). Recall happens only when the cursor is on the
-first line (up) or the last line (down), so moving inside a multi-line draft still works.
+ctrl+j is the newline key every terminal delivers (it is a plain line feed). shift+enter works too
+where the terminal tells it apart from enter (kitty keyboard protocol); most terminals and tmux send
+the same byte for both, and alt+enter arrives as ESC + enter, which Textual reads as a bare enter, so
+it is not offered. Recall happens only when the cursor is on the first line (up) or the last line
+(down), so moving inside a multi-line draft still works.
 """
 
 from __future__ import annotations
@@ -15,16 +17,14 @@ from textual.widgets import TextArea
 
 from tm_tui.widgets.prompt_messages import PromptRecall, PromptSubmitted
 
-NEWLINE_KEYS = ("shift+enter", "ctrl+j", "alt+enter")
+NEWLINE_KEYS = ("ctrl+j", "shift+enter")
 
 
 class PromptInput(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
         # Shown in the footer and help; the key itself is handled in `_on_key` (see there).
         Binding("enter", "submit", "Send", id="chat.send"),
-        Binding(
-            ",".join(NEWLINE_KEYS), "newline", "Newline", id="chat.newline", key_display="shift+enter/ctrl+j"
-        ),
+        Binding(",".join(NEWLINE_KEYS), "newline", "Newline", id="chat.newline", key_display="ctrl+j"),
     ]
 
     def __init__(self, *, id: str | None = None, placeholder: str = "") -> None:
@@ -39,6 +39,11 @@ class PromptInput(TextArea):
             event.prevent_default()
             event.stop()
             self.action_submit()
+            return
+        if event.key.startswith("alt+"):
+            # A terminal sends alt+<key> as ESC + <key>: the event carries the character, which a
+            # TextArea would type. Not typed, it reaches the screen's bindings (alt+m: mode).
+            event.prevent_default()
             return
         await super()._on_key(event)
 

@@ -247,6 +247,30 @@ class ModelCard(WireModel):
     owned_by: str | None = None
     root: str | None = None
     parent: str | None = None
+    # The context fields differ per server and are read leniently from the extras, so one odd
+    # entry never fails the whole list: vLLM / Tensormesh send `max_model_len`, llama-server sends
+    # `meta` with `n_ctx` (served) and `n_ctx_train` (the trained maximum).
+
+    @property
+    def context_length(self) -> int | None:
+        """The context the server serves: `max_model_len`, else llama-server's `meta.n_ctx`."""
+        return _positive_int(self._extra("max_model_len")) or _positive_int(self._meta().get("n_ctx"))
+
+    @property
+    def trained_context(self) -> int | None:
+        """The model's trained maximum (`meta.n_ctx_train`), which may exceed the served context."""
+        return _positive_int(self._meta().get("n_ctx_train"))
+
+    def _extra(self, key: str) -> Any:
+        return (self.model_extra or {}).get(key)
+
+    def _meta(self) -> dict[str, Any]:
+        meta = self._extra("meta")
+        return meta if isinstance(meta, dict) else {}
+
+
+def _positive_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 class ModelList(Traced):

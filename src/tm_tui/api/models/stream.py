@@ -69,6 +69,50 @@ class ChatCompletionChunk(WireModel):
     usage: Usage | None = None
 
 
+type PlainChatDelta = tuple[str | None, str | None, str | None, str | None, str | None]
+
+
+def plain_chat_delta(payload: dict[str, Any]) -> PlainChatDelta | None:
+    """`(id, model, reasoning, content, finish_reason)` of a chunk of the usual shape, else None.
+
+    The fast path of a stream: one choice at index 0 whose `delta` holds only text, no usage,
+    every field of its exact JSON type. Such a chunk always validates as `ChatCompletionChunk` and
+    reads the same (tests/api/test_stream_fast_path.py); anything else (None) goes to the model,
+    which also decides what is malformed. `reasoning` is `ChatDelta.reasoning_text`.
+    """
+    get = payload.get
+    choices = get("choices")
+    if type(choices) is not list or len(choices) != 1 or get("usage") is not None:
+        return None
+    choice = choices[0]
+    if type(choice) is not dict or choice.get("message") is not None:
+        return None
+    index, delta, created = choice.get("index", 0), choice.get("delta"), get("created")
+    if type(index) is not int or index != 0 or type(delta) is not dict or delta.get("tool_calls") is not None:
+        return None
+    if created is not None and type(created) is not int:
+        return None
+    response_id, model, finish_reason = get("id"), get("model"), choice.get("finish_reason")
+    reasoning, reasoning_content, content = (
+        delta.get("reasoning"),
+        delta.get("reasoning_content"),
+        delta.get("content"),
+    )
+    for value in (
+        response_id,
+        get("object"),
+        model,
+        finish_reason,
+        delta.get("role"),
+        reasoning,
+        reasoning_content,
+        content,
+    ):
+        if value is not None and type(value) is not str:
+            return None
+    return response_id, model, reasoning or reasoning_content, content, finish_reason
+
+
 class CompletionChunkChoice(WireModel):
     index: int = 0
     text: str | None = None

@@ -3,6 +3,7 @@ for inference at once."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Any
 
@@ -10,6 +11,11 @@ from tm_tui.emulator.control_plane.call import EMPTY, Call, Routes, find, requir
 from tm_tui.emulator.control_plane.errors import ApiError
 from tm_tui.emulator.control_plane.times import now, parse_time
 from tm_tui.emulator.seed import rfc3339
+
+
+def key_ref(key_id: str) -> str:
+    """What the activity log names a key by: its id is the bearer secret, which no log may hold."""
+    return "key_" + hashlib.sha256(key_id.encode()).hexdigest()[:12]
 
 
 async def get_profile(call: Call) -> dict:
@@ -71,7 +77,7 @@ async def create_api_key(call: Call) -> dict:
     call.data.api_keys.insert(0, key)
     call.store.state.inference_keys.add(key["id"])
     call.store.record_activity(
-        call.user_id, "api_key.created", "api_key", key["id"], f"Created API key {key['name']}"
+        call.user_id, "api_key.created", "api_key", key_ref(key["id"]), f"Created API key {key['name']}"
     )
     return {"apiKey": key}
 
@@ -85,7 +91,7 @@ async def delete_api_key(call: Call) -> dict:
     key["deletedAt"] = rfc3339(now())
     call.store.state.inference_keys.discard(key_id)
     call.store.record_activity(
-        call.user_id, "api_key.deleted", "api_key", key_id, f"Revoked API key {key['name']}"
+        call.user_id, "api_key.deleted", "api_key", key_ref(key_id), f"Revoked API key {key['name']}"
     )
     return EMPTY
 

@@ -1,0 +1,244 @@
+"""The reliability registry: every network-facing view as a `Probe` (how to reach it, reload its data,
+and see that what it showed is still there), every failure as a `Fault`. `test_fault_matrix.py`
+runs each probe against each fault that applies; `tests/RELIABILITY.md` is generated from here.
+
+A new section adds one `Probe` entry to `PROBES` (and nothing else) to join the matrix.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from textual.pilot import Pilot
+
+from tm_tui.app import TmApp
+from tm_tui.store.history import MessageStatus
+from tm_tui.widgets.error_panel import ErrorPanel
+
+from .chat_helpers import PLAIN_MODEL, answers, send
+from .helpers import open_section, settle, wait_until
+
+# Client limits the matrix runs with (env + profile): a slow server is given up on quickly.
+TIMEOUT_S = 2.0
+SLOW_S = 4.0  # how long a "slow" fault holds the reply back: beyond the timeouts above
+FIFTY_MB = 50 * 1024 * 1024
+
+Step = Callable[[Pilot], Awaitable[None]]
+
+
+# ---- what a view shows --------------------------------------------------------------------------
+
+
+def screen_text(app: TmApp) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def error_panels(app: TmApp) -> list[ErrorPanel]:
+    """The error panels visible on the current screen."""
+    return [p for p in app.screen.query(ErrorPanel) if p.info is not None and p.display and p.parent.display]
+
+
+def no_error_panel(app: TmApp) -> bool:
+    return not error_panels(app)
+
+
+# ---- probes -------------------------------------------------------------------------------------
+
+
+async def press(pilot: Pilot, *keys: str) -> None:
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+async def send_prompt(pilot: Pilot) -> None:
+    await send(pilot, "Tell me about caches")
+
+
+def last_answer_complete(app: TmApp) -> bool:
+    shown = answers(app.screen)
+    return bool(shown) and shown[-1].status is MessageStatus.COMPLETE
+
+
+def first_answer_kept(app: TmApp) -> bool:
+    shown = answers(app.screen)
+    return bool(shown) and shown[0].status is MessageStatus.COMPLETE and bool(shown[0].content)
+
+
+async def open_compare(pilot: Pilot) -> None:
+    await open_section(pilot, "chat")
+    pilot.app.screen.query_one("#prompt").replace_text("Compare caching strategies")
+    await press(pilot, "ctrl+b")
+
+
+def compare_panes(app: TmApp):
+    from tm_tui.widgets.chat_message import AssistantMessage
+
+    return {
+        i: list(app.screen.query(f"#pane-{i} AssistantMessage").results(AssistantMessage)) for i in range(2)
+    }
+
+
+def compare_healthy(app: TmApp) -> bool:
+    panes = compare_panes(app)
+    return all(p and p[-1].status is MessageStatus.COMPLETE for p in panes.values())
+
+
+def compare_kept(app: TmApp) -> bool:
+    # The on-demand pane is not faulted: it answers whatever happens to the serverless one.
+    [on_demand] = compare_panes(app)[1] or [None]
+    return on_demand is not None and on_demand.status is MessageStatus.COMPLETE and bool(on_demand.content)
+
+
+def shows(text: str) -> Callable[[TmApp], bool]:
+    def check(app: TmApp) -> bool:
+        return text in screen_text(app)
+
+    check.__name__ = f"shows {text!r}"
+    return check
+
+
+@dataclass(frozen=True)
+class Probe:
+    id: str
+    surface: str  # the emulator surface the faults hit
+    path: str  # glob over request paths the faults hit
+    open: Step  # reach the view
+    load: Step  # (re)load its data as a user does
+    kept: Callable[[TmApp], bool]  # what the first good load showed is still shown
+    streams: bool = False  # its data arrives as a server-sent-event stream
+    healthy: Callable[[TmApp], bool] = no_error_panel  # no error left once the fault is gone
+    # The failure is said in place (streams: the answer is marked failed or cut short, see test_chat_failures).
+    errored: Callable[[TmApp], bool] = lambda app: bool(error_panels(app))
+
+    def route(self) -> str:
+        return f"@{self.surface}:{self.path}"
+
+
+def _open(section_id: str) -> Step:
+    async def step(pilot: Pilot) -> None:
+        await open_section(pilot, section_id)
+
+    return step
+
+
+def _press(*keys: str) -> Step:
+    async def step(pilot: Pilot) -> None:
+        await press(pilot, *keys)
+
+    return step
+
+
+PROBES: tuple[Probe, ...] = (
+    Probe(
+        "chat", "serverless", "/v1/chat/completions", _open("chat"), send_prompt, first_answer_kept,
+        streams=True, healthy=last_answer_complete, errored=lambda app: not last_answer_complete(app),
+    ),
+    Probe(
+        "compare", "serverless", "/v1/chat/completions", open_compare, _press("enter"), compare_kept,
+        streams=True, healthy=compare_healthy, errored=lambda app: not compare_healthy(app),
+    ),
+    Probe("models", "serverless", "/v1/models", _open("models"), _press("r"), shows(PLAIN_MODEL)),
+    Probe("status", "serverless", "*", _open("status"), _press("r"), shows("Logged in as Ada L.")),
+    Probe("account", "control_plane", "*", _open("account"), _press("r"), shows("ada@example.com")),
+    Probe("login", "control_plane", "/auth/cli/*", _open("account"), _press("l"), shows("ada@example.com")),
+)  # fmt: skip
+
+
+# ---- faults -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fault:
+    id: str
+    spec: str = ""  # emulator effects (`tm_tui.emulator.faults` syntax), armed until cleared
+    client: str = ""  # or a failure before the server: "refused", "dns", "tls"
+    streams: bool = True  # applies to streamed replies
+    replies: bool = True  # applies to plain JSON replies
+    says_error: bool = True  # an error must be shown (False: the data shows, made safe)
+    note: str = ""
+
+    @property
+    def group(self) -> str:
+        """Tests walk one group per app: network, http (statuses) or body."""
+        if self.client or self.id in ("slow-first-byte", "stream-idle", "reset"):
+            return "network"
+        return "http" if self.id.startswith("http-") else "body"
+
+    def applies(self, probe: Probe) -> bool:
+        return self.streams if probe.streams else self.replies
+
+
+FAULTS: tuple[Fault, ...] = (
+    Fault("refused", client="refused", note="connection refused (a closed port)"),
+    Fault("dns", client="dns", note="DNS failure (a `.invalid` host)"),
+    Fault("tls", client="tls", note="TLS failure (https to a plain-HTTP server)"),
+    Fault("slow-first-byte", f"first_byte={SLOW_S:g}", note=f"headers held {SLOW_S:g} s, timeout {TIMEOUT_S:g} s"),
+    Fault("stream-idle", "stall=3", replies=False, note=f"silent after 3 tokens, idle timeout {TIMEOUT_S:g} s"),
+    Fault("reset", "reset=3", note="connection cut mid-body / after 3 tokens"),
+    Fault("error-event", "error=3", replies=False, note='`{"error": ...}` event mid-stream'),
+    *(Fault(f"http-{code}", f"status={code}") for code in (401, 403, 404, 409, 422)),
+    Fault("http-429", "status=429,retry_after=1", note="with Retry-After"),
+    *(Fault(f"http-{code}", f"status={code}") for code in (500, 502, 503)),
+    Fault("malformed-json", "malformed=2", note="a body / stream event that is not JSON"),
+    Fault("wrong-types", "wrong_types", streams=False, note="every JSON leaf of the wrong type"),
+    Fault("missing-keys", "missing_keys", streams=False, note="`{}` without the wrapper keys"),
+    Fault("truncated", "truncate=3", note="SSE ends without finish/[DONE]; a body cut short"),
+    Fault("50-mb-body", f"oversize={FIFTY_MB}", note="a 50 MB body / stream event"),
+    Fault("invalid-utf8", "bad_utf8=2", says_error=False, note="shown with U+FFFD"),
+)  # fmt: skip
+
+
+GROUPS = ("network", "http", "body")
+
+# ---- client-side faults: a real failure, produced by httpx itself ------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ClientFaults:
+    """Sends the requests for one emulator port somewhere that fails for real: a closed port, a host
+    that does not resolve, or TLS to a plain-HTTP server. Installed under every httpx transport."""
+
+    port: int = 0
+    mode: str = ""
+    closed_port: int = field(default_factory=_closed_port)
+
+    def rewrite(self, request: httpx.Request) -> None:
+        if not self.mode or request.url.port != self.port:
+            return
+        if self.mode == "refused":
+            request.url = request.url.copy_with(port=self.closed_port)
+        elif self.mode == "dns":
+            request.url = request.url.copy_with(host="tm-tui-fault.invalid")
+        elif self.mode == "tls":
+            request.url = request.url.copy_with(scheme="https")
+
+
+@contextmanager
+def client_faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFaults]:
+    faults = ClientFaults()
+    original = httpx.AsyncHTTPTransport.handle_async_request
+
+    async def handle(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+        faults.rewrite(request)
+        return await original(self, request)
+
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", handle)
+    yield faults
+
+
+async def until(pilot: Pilot, check: Callable[[TmApp], bool], what: str) -> None:
+    try:
+        await wait_until(pilot, lambda: check(pilot.app), what)
+    except AssertionError as error:
+        raise AssertionError(f"{error}; the screen shows:\n{screen_text(pilot.app)}") from None

@@ -1,0 +1,107 @@
+"""Faults × sections: every network-facing view (`reliability.PROBES`) against every failure
+(`reliability.FAULTS`). Each time: a good load first; then, with the fault armed, a reload keeps the
+app up, says what went wrong in place, keeps what was shown; once the fault clears, a reload recovers.
+`tests/RELIABILITY.md` is generated from the same registry (a test keeps it in sync)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tm_tui.app import TmApp
+
+from .chat_helpers import PLAIN_MODEL
+from .helpers import SIZE, notifications, settle, write_profiles
+from .reliability import FAULTS, GROUPS, PROBES, TIMEOUT_S, Fault, Probe, client_faults, until
+
+DOC = Path(__file__).parents[1] / "RELIABILITY.md"
+
+
+@pytest.fixture
+def tight_limits(emulator_env, isolated_dirs, monkeypatch):
+    """No retries, short timeouts: a failing server is given up on in about TIMEOUT_S."""
+    monkeypatch.setenv("TENSORMESH_TIMEOUT_SECONDS", str(TIMEOUT_S))
+    monkeypatch.setenv("TENSORMESH_MAX_RETRIES", "0")
+    write_profiles(
+        isolated_dirs["TM_TUI_CONFIG_DIR"], f"[profiles.default]\nstream_idle_timeout_s = {TIMEOUT_S}\n"
+    )
+    emulator_env.state.auto_approve_login_after_s = 0.0
+    return emulator_env
+
+
+def unexpected(app: TmApp) -> list:
+    return [n for n in notifications(app) if n[0] == "Unexpected error"]
+
+
+@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.parametrize("probe", PROBES, ids=[p.id for p in PROBES])
+async def test_every_fault_is_survived_said_in_place_and_recovered(
+    tight_limits, make_app, monkeypatch, probe, group
+):
+    """One app per section and group walks the group's faults in turn (an app per pair would cost a start-up each);
+    a failing pair is reported by name and the walk goes on, so one run shows the whole row."""
+    emulator = tight_limits
+    failures: list[str] = []
+    with client_faults(monkeypatch) as client:
+        client.port = urlsplit(getattr(emulator, f"{probe.surface}_base_url")).port
+        app = make_app(model=PLAIN_MODEL)
+        async with app.run_test(size=SIZE) as pilot:
+            await probe.open(pilot)
+            await probe.load(pilot)
+            await until(pilot, probe.kept, f"{probe.id}: the first load")
+            for fault in (f for f in FAULTS if f.applies(probe) and f.group == group):
+                try:
+                    await one_fault(pilot, emulator, client, probe, fault)
+                except AssertionError as error:
+                    failures.append(f"{probe.id} × {fault.id}: {str(error).splitlines()[0]}")
+                    emulator.state.faults.clear()
+                    client.mode = ""
+    assert not failures, "\n".join(failures)
+
+
+async def one_fault(pilot, emulator, client, probe: Probe, fault: Fault) -> None:
+    app = pilot.app
+    armed = emulator.state.faults.add(fault.spec + probe.route()) if fault.spec else None
+    client.mode = fault.client
+    await probe.load(pilot)
+    await settle(pilot)
+    assert app.is_running and not unexpected(app), unexpected(app)
+    assert probe.kept(app), "what was shown is gone"
+    if fault.says_error:
+        assert probe.errored(app), "no error shown in place"
+    if armed is not None:
+        emulator.state.faults.remove(armed.id)
+    client.mode = ""
+    await probe.load(pilot)
+    await until(pilot, probe.healthy, "recovery once the fault cleared")
+    assert probe.kept(app) and not unexpected(app), "not recovered"
+
+
+def matrix_doc() -> str:
+    lines = [
+        "# Reliability: faults × sections",
+        "",
+        "Generated from `tests/tui/reliability.py` by `tests/tui/test_fault_matrix.py`",
+        "(`TM_TUI_WRITE_RELIABILITY=1` rewrites it). Each ✓ is a test: a good load, then with the fault",
+        "armed the app stays up, says what went wrong in place and keeps what it showed; once the fault",
+        f"clears a reload recovers. Client limits: timeout {TIMEOUT_S:g} s, stream idle timeout {TIMEOUT_S:g} s, no retries.",
+        "— : the fault does not apply (a stream-only failure on a plain reply, or the reverse).",
+        "",
+        "| fault | " + " | ".join(p.id for p in PROBES) + " | what it is |",
+        "|---|" + "---|" * len(PROBES) + "---|",
+    ]
+    for fault in FAULTS:
+        cells = ["✓" if fault.applies(p) else "—" for p in PROBES]
+        lines.append(f"| {fault.id} | " + " | ".join(cells) + f" | {fault.note or fault.spec} |")
+    tried = sum(fault.applies(p) for p in PROBES for fault in FAULTS)
+    lines += ["", f"{tried} combinations tried, {tried} survived (the suite fails otherwise).", ""]
+    return "\n".join(lines)
+
+
+def test_reliability_doc_is_in_sync():
+    if os.environ.get("TM_TUI_WRITE_RELIABILITY"):
+        DOC.write_text(matrix_doc(), encoding="utf-8")
+    assert DOC.read_text(encoding="utf-8") == matrix_doc(), "run with TM_TUI_WRITE_RELIABILITY=1"
