@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # More views of a section: (file name, action run on the section's screen).
 EXTRA_VIEWS = {
     "account": (("account-keys", "show_tab('keys')"), ("account-activity", "show_tab('activity')")),
+    "billing": (("billing-usage", "tab('usage')"), ("billing-transactions", "tab('transactions')")),
 }
 
 

@@ -3,7 +3,8 @@
 Everything comes from one fixed random seed and dates relative to a `now` the caller may pin, so two
 emulators started with the same `now` serve byte-identical data. The figures agree with each other the
 way the real service's do: monthly serverless charges are the sum of the daily usage rows, spending
-history is the same days' cost, and the balance is the running total of the ledger.
+history is the same days' cost, and the balance is the running total of the settled ledger entries
+(a failed or refunded payment and the pending month-to-date charge leave it alone).
 
 Records are stored in their wire shape (lowerCamelCase dicts) because the control plane serves them as
 they are; only the daily usage table stays numeric so it can be re-bucketed for any window.
@@ -23,6 +24,9 @@ from tm_tui.emulator.state import DEMO_DEPLOYMENT_KEY, DEMO_INFERENCE_KEY
 SEED = 20260301
 ACCOUNT_AGE_DAYS = 720
 SPENDING_HISTORY_DAYS = 90
+# A team's serverless traffic (thousands of requests a day), so cache savings show beside GPU costs.
+USAGE_SCALE = 250
+RECHARGE_BELOW, RECHARGE_AMOUNT = 500, 500
 ACTIVE_KEY_LIFETIME = timedelta(days=5 * 365)
 NANOS = Decimal(1_000_000_000)
 PER_MILLION = Decimal(1_000_000)
@@ -42,6 +46,11 @@ TICKET_TYPES = (
     "TICKET_TYPE_ACCOUNT",
     "TICKET_TYPE_FEATURE_REQUEST",
 )
+
+STATUS_SUCCEEDED = "TRANSACTION_STATUS_SUCCEEDED"
+STATUS_PENDING = "TRANSACTION_STATUS_PENDING"
+STATUS_FAILED = "TRANSACTION_STATUS_FAILED"
+STATUS_REFUNDED = "TRANSACTION_STATUS_REFUNDED"
 
 MODEL_UP = "MODEL_STATUS_UP"
 MODEL_PENDING = "MODEL_STATUS_PENDING"
@@ -133,7 +142,8 @@ class SeedData:
     reserved_requests: list[dict] = field(default_factory=list)
 
 
-def build_seed(user_id: str, *, now: datetime | None = None) -> SeedData:
+def build_seed(user_id: str, *, now: datetime | None = None, transactions: int | None = None) -> SeedData:
+    """`transactions`: pad the ledger with older entries up to that many (benchmarks of paging)."""
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     rng = random.Random(SEED)
     today = now.date()
@@ -142,7 +152,9 @@ def build_seed(user_id: str, *, now: datetime | None = None) -> SeedData:
     users = {user_id: profile, **_other_users(rng, now)}
     models = _deployments(user_id, now)
     usage = _usage(rng, first_day, today)
-    transactions, balance = _ledger(rng, now, first_day, models, usage)
+    ledger, balance = _ledger(rng, now, first_day, models, usage)
+    if transactions is not None:
+        ledger = pad_ledger(ledger, transactions)
     return SeedData(
         now=now,
         profile=profile,
@@ -155,7 +167,7 @@ def build_seed(user_id: str, *, now: datetime | None = None) -> SeedData:
         ],
         models=models,
         usage=usage,
-        transactions=transactions,
+        transactions=ledger,
         balances={user_id: balance} | {uid: Decimal(rng.randint(0, 500)) for uid in users if uid != user_id},
         spending_days=_spending_days(today, models, usage),
         address={
@@ -468,7 +480,7 @@ def _usage(rng: random.Random, first_day: date, today: date) -> dict[tuple[date,
                 continue
             if rng.random() < 0.12:  # quiet day for this model
                 continue
-            requests = max(1, int(rng.randint(15, 320) * weekday_factor))
+            requests = max(1, int(rng.randint(15, 320) * weekday_factor * USAGE_SCALE))
             input_tokens = requests * rng.randint(600, 2600)
             cached_share = rng.uniform(0.15, 0.65) if model.cached_price else 0.0
             usage[(day, model.name)] = UsageDay(
@@ -543,18 +555,26 @@ def _ledger(
     balance = Decimal(0)
     months = _usage_by_month(usage)
 
-    def add(moment: datetime, amount: Decimal, kind: str, description: str, **extra: object) -> None:
+    def add(
+        moment: datetime,
+        amount: Decimal,
+        kind: str,
+        description: str,
+        status: str = STATUS_SUCCEEDED,
+        **extra: object,
+    ) -> None:
         nonlocal balance
         if moment > now:
             return  # later today: not happened yet
-        balance += -amount if kind == "TRANSACTION_TYPE_CHARGE" else amount
+        if status == STATUS_SUCCEEDED:  # a failed or refunded payment leaves the balance as it was
+            balance += -amount if kind == "TRANSACTION_TYPE_CHARGE" else amount
         entries.append(
             {
                 "transactionId": f"txn_{len(entries) + 1:06d}",
                 "createdAt": rfc3339(moment),
                 "amount": money(amount),
                 "description": description,
-                "status": "TRANSACTION_STATUS_SUCCEEDED",
+                "status": status,
                 "type": kind,
                 **extra,
             }
@@ -570,14 +590,33 @@ def _ledger(
             paymentMethodId="pm_1NxAbcVisa4242",
         )
 
+    # Failed and refunded card payments draw from their own generator so the rest of the ledger
+    # (and every figure derived from it) stays what it was before they were added.
+    payments = random.Random(SEED + 1)
     today = now.date()
     for offset in range((today - first_day).days + 1):
         day = first_day + timedelta(days=offset)
         midnight = datetime.combine(day, time(), UTC)
         if offset == 0:
             add(midnight + timedelta(hours=10), Decimal(25), "TRANSACTION_TYPE_CREDIT", "Welcome credit")
-        if balance < 150:
-            top_up(midnight + timedelta(minutes=5), 250, "Auto-recharge")
+        if payments.random() < 0.03:
+            declined = payments.random() < 0.7
+            add(
+                midnight + timedelta(hours=payments.randint(8, 20), minutes=payments.randint(0, 59)),
+                Decimal(payments.choice((50, 100, 200))),
+                "TRANSACTION_TYPE_TOPUP",
+                "Credit top-up (card declined)" if declined else "Credit top-up (refunded to card)",
+                STATUS_FAILED if declined else STATUS_REFUNDED,
+                stripePaymentIntentId=f"pi_3P{payments.getrandbits(40):010x}",
+                paymentMethodId="pm_1NxDefMc5454" if declined else "pm_1NxAbcVisa4242",
+            )
+        if balance < RECHARGE_BELOW:
+            # Enough to cover the month-end serverless charge that may have just landed.
+            top_up(
+                midnight + timedelta(minutes=5),
+                RECHARGE_AMOUNT * max(1, int((RECHARGE_BELOW - balance) // RECHARGE_AMOUNT) + 1),
+                "Auto-recharge",
+            )
         elif rng.random() < 0.02:
             top_up(
                 midnight + timedelta(hours=rng.randint(8, 20)), rng.choice((50, 100, 200)), "Credit top-up"
@@ -615,11 +654,58 @@ def _ledger(
         total,
         "TRANSACTION_TYPE_CHARGE",
         f"Serverless usage {today:%Y-%m} (month to date)",
+        STATUS_PENDING,  # not taken from the balance until month end
         details=details,
     )
-    entries[-1]["status"] = "TRANSACTION_STATUS_PENDING"
     entries.sort(key=lambda e: e["createdAt"], reverse=True)
     return entries, balance
+
+
+_PADDING_KINDS = (
+    ("TRANSACTION_TYPE_CHARGE", STATUS_SUCCEEDED, "Archived serverless usage"),
+    ("TRANSACTION_TYPE_CHARGE", STATUS_SUCCEEDED, "Archived on-demand deployment"),
+    ("TRANSACTION_TYPE_TOPUP", STATUS_SUCCEEDED, "Archived top-up"),
+    ("TRANSACTION_TYPE_CHARGE", STATUS_SUCCEEDED, "Archived serverless usage"),
+    ("TRANSACTION_TYPE_REFUND", STATUS_SUCCEEDED, "Archived refund"),
+    ("TRANSACTION_TYPE_TOPUP", STATUS_FAILED, "Archived top-up (card declined)"),
+)
+
+
+def pad_ledger(entries: list[dict], total: int) -> list[dict]:
+    """`entries` (newest first) followed by older archived ones until there are `total`.
+
+    Only for exercising paging at scale: the padding predates the account and is left out of the
+    balance and the spending figures. Every third archived charge carries `details.models`."""
+    rng = random.Random(SEED + 2)
+    oldest = datetime.fromisoformat(entries[-1]["createdAt"]) if entries else datetime.now(UTC)
+    padded = list(entries)
+    model = SERVERLESS_MODELS[0]
+    for n in range(1, total - len(entries) + 1):
+        kind, status, description = _PADDING_KINDS[n % len(_PADDING_KINDS)]
+        amount = Decimal(rng.randint(100, 40_000)) / 100
+        entry = {
+            "transactionId": f"txn_a{n:06d}",
+            "createdAt": rfc3339(oldest - timedelta(hours=2 * n)),
+            "amount": money(amount),
+            "description": f"{description} #{n}",
+            "status": status,
+            "type": kind,
+        }
+        if kind == "TRANSACTION_TYPE_CHARGE" and n % 3 == 0:
+            requests = rng.randint(10, 500)
+            entry["details"] = {
+                "models": {
+                    model.name: {
+                        "name": model.name,
+                        "event_count": requests,
+                        "input_tokens": requests * 900,
+                        "output_tokens": requests * 200,
+                        "total_amount": str(amount),
+                    }
+                }
+            }
+        padded.append(entry)
+    return padded
 
 
 def _payment_method(pm_id: str, brand: str, last4: str, month: int, year: int, default: bool) -> dict:

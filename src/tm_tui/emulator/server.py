@@ -96,8 +96,15 @@ def _bind(host: str, port: int) -> socket.socket:
 class _Listeners:
     """Three bound sockets and the uvicorn servers that will serve them."""
 
-    def __init__(self, state: EmulatorState, host: str, ports: dict[str, int], now: datetime | None) -> None:
-        store = ControlPlaneStore(state, build_seed(state.user_id, now=now))
+    def __init__(
+        self,
+        state: EmulatorState,
+        host: str,
+        ports: dict[str, int],
+        now: datetime | None,
+        transactions: int | None = None,
+    ) -> None:
+        store = ControlPlaneStore(state, build_seed(state.user_id, now=now, transactions=transactions))
         apps: dict[str, Any] = {
             "serverless": build_inference_app(state, surface="serverless"),
             "on_demand": build_inference_app(state, surface="on_demand"),
@@ -174,13 +181,15 @@ def run_emulator(
     on_demand_port: int = 0,
     control_plane_port: int = 0,
     now: datetime | None = None,
+    transactions: int | None = None,
 ) -> Iterator[RunningEmulator]:
     """Serve the emulator from a background thread for the duration of the `with` block.
 
-    Ports default to free ones; `now` pins the seeded data's dates (default: the real time).
+    Ports default to free ones; `now` pins the seeded data's dates (default: the real time);
+    `transactions` pads the billing ledger to that many entries (paging benchmarks).
     """
     ports = {"serverless": serverless_port, "on_demand": on_demand_port, "control_plane": control_plane_port}
-    listeners = _Listeners(_state(state), host, ports, now)
+    listeners = _Listeners(_state(state), host, ports, now, transactions)
     ready = threading.Event()
     errors: list[BaseException] = []
 
@@ -240,6 +249,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="SECONDS",
         help="approve browser logins by themselves after SECONDS (demo mode)",
+    )
+    parser.add_argument(
+        "--transactions",
+        type=int,
+        default=None,
+        metavar="N",
+        help="pad the billing ledger with archived entries to N transactions (paging at scale)",
     )
     parser.add_argument("--json", action="store_true", help="print URLs and credentials as one JSON line")
     return parser
@@ -302,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             serverless_port=args.serverless_port,
             on_demand_port=args.on_demand_port,
             control_plane_port=args.control_plane_port,
+            transactions=args.transactions,
         ) as emulator:
             text = json.dumps(emulator.credentials()) if args.json else describe(emulator)
             print(text, flush=True)

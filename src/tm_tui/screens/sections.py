@@ -134,6 +134,17 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section(
+        "billing",
+        "Billing",
+        "f8",
+        "tm_tui.screens.billing:BillingScreen",
+        "Balance, spend and cache savings, usage by model, transactions, pricing, payment",
+        (
+            SectionCommand(
+                "Export transactions", "export_transactions", "Save billing transactions as CSV/JSON"
+            ),
+        ),
+    ),
         "support",
         "Support",
         "f9",

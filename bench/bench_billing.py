@@ -1,0 +1,221 @@
+"""10,000 billing transactions: the Billing section's paged table against a plain `DataTable` loaded
+with everything, in the same run, against the emulator padded to 10,000 transactions.
+
+    .venv/bin/python bench/bench_billing.py [--runs 3]
+
+First rows: from the first page's reply arriving to its rows on screen. Billing shows that page at
+once; the plain table, the usual "load everything, then show" way, shows rows once every page is
+in and added. To the end: from the first rows to the cursor on the very last transaction, pressing
+End (Billing loads the next page each time the cursor nears the end; the plain table has them all).
+End press: from the key's action to the rows painted, median and slowest (does scrolling stay smooth). Memory: Python heap held by the loaded rows and the
+widget (tracemalloc, a separate pass so it does not slow the timings).
+Target: first rows within 150 ms of the first page. No network beyond 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import statistics
+import tempfile
+import time
+import tracemalloc
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+COUNT = 10_000
+SIZE = (120, 40)
+
+
+class Paints:
+    """Stamps each time a table widget draws a line, so a timing ends when rows are on screen."""
+
+    def __init__(self, widget_class) -> None:
+        self.widget_class, self.original = widget_class, widget_class.render_line
+        self.last = 0.0
+
+        def render_line(widget, y):
+            strip = self.original(widget, y)
+            self.last = time.perf_counter()
+            return strip
+
+        widget_class.render_line = render_line
+
+    async def after(self, moment: float, limit_s: float = 30) -> float:
+        """The time of the first paint after `moment` (waits for it)."""
+        while self.last <= moment:
+            if time.perf_counter() - moment > limit_s:
+                raise TimeoutError(f"no paint of {self.widget_class.__name__} within {limit_s} s")
+            await asyncio.sleep(0.0005)
+        return self.last
+
+    def restore(self) -> None:
+        self.widget_class.render_line = self.original
+
+
+async def billing_run(emulator, measure_memory: bool) -> dict[str, float]:
+    from tm_tui.app import TmApp
+    from tm_tui.cli import LaunchOptions
+    from tm_tui.screens.billing import BillingScreen
+    from tm_tui.screens.billing_transactions import TransactionsPanel
+    from tm_tui.widgets.paged_table import PagedTable
+
+    arrived: list[float] = []
+    original = TransactionsPanel.fetch
+
+    async def stamped(self, client):  # the first page's reply is in
+        page = await original(self, client)
+        arrived.append(time.perf_counter())
+        return page
+
+    TransactionsPanel.fetch = stamped
+    paints = Paints(PagedTable)
+    app = TmApp(LaunchOptions(), env={**os.environ, **emulator.sdk_env()})
+    result: dict[str, float] = {}
+    try:
+        async with app.run_test(headless=True, size=SIZE) as pilot:
+            while app.session is None:
+                await pilot.pause(0.01)
+            if measure_memory:
+                gc.collect()
+                tracemalloc.start()
+                before = tracemalloc.get_traced_memory()[0]
+            await app.run_action("open_section('billing')")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, BillingScreen)
+            screen.action_tab("transactions")
+            panel = screen.query_one(TransactionsPanel)
+            table = panel.query_one(PagedTable)
+            while not arrived:
+                await asyncio.sleep(0.0005)
+            while not table.rows:
+                await asyncio.sleep(0.0005)
+            shown = await paints.after(arrived[0])
+            result["first_rows_ms"] = (shown - arrived[0]) * 1000
+            keys, done = [], shown
+            while table.cursor < COUNT - 1 or panel.fetching_page:
+                while panel.fetching_page:  # the next page, asked for by nearing the end
+                    await asyncio.sleep(0.0005)
+                pressed = time.perf_counter()
+                table.action_last()  # what End does
+                done = await paints.after(pressed)
+                keys.append(done - pressed)
+            result["end_ms"] = (done - shown) * 1000
+            result["worst_key_ms"] = max(keys) * 1000
+            result["median_key_ms"] = statistics.median(keys) * 1000
+            assert len(panel.loaded) == COUNT and table.cursor == COUNT - 1
+            if measure_memory:
+                gc.collect()
+                result["memory_mb"] = (tracemalloc.get_traced_memory()[0] - before) / 2**20
+                tracemalloc.stop()
+    finally:
+        TransactionsPanel.fetch = original
+        paints.restore()
+    return result
+
+
+class PlainTable(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DataTable(cursor_type="row")
+
+
+async def baseline_run(emulator, measure_memory: bool) -> dict[str, float]:
+    import httpx
+
+    from tm_tui.api.control_plane import make_control_plane_client
+    from tm_tui.billing.transactions import TxnRow
+    from tm_tui.screens.billing_transactions import row_cells
+
+    result: dict[str, float] = {}
+    paints = Paints(DataTable)
+    app = PlainTable()
+    try:
+        async with app.run_test(headless=True, size=SIZE) as pilot, httpx.AsyncClient() as http:
+            client = make_control_plane_client(
+                http, emulator.control_plane_base_url, emulator.control_plane_token
+            )
+            table = app.query_one(DataTable)
+            for title in ("When", "Type", "Status", "Amount", "Description"):
+                table.add_column(title)
+            await pilot.pause()
+            if measure_memory:
+                gc.collect()
+                tracemalloc.start()
+                before = tracemalloc.get_traced_memory()[0]
+            first: float | None = None
+            rows = []
+            token = None
+            while True:  # every page, as the plain way does before showing anything
+                page = await client.transactions(100, token)
+                first = first or time.perf_counter()
+                rows.extend(row_cells(TxnRow.of(t)) for t in page.transactions)
+                token = page.next_page_token
+                if not token:
+                    break
+            table.add_rows(rows)
+            shown = await paints.after(time.perf_counter())
+            result["first_rows_ms"] = (shown - first) * 1000
+            pressed = time.perf_counter()
+            table.action_scroll_bottom()  # what ctrl+end does: the cursor to the last row
+            done = await paints.after(pressed)
+            result["worst_key_ms"] = result["median_key_ms"] = (done - pressed) * 1000
+            result["end_ms"] = (done - shown) * 1000
+            assert table.cursor_row == COUNT - 1
+            if measure_memory:
+                gc.collect()
+                result["memory_mb"] = (tracemalloc.get_traced_memory()[0] - before) / 2**20
+                tracemalloc.stop()
+    finally:
+        paints.restore()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    from tm_tui.api.control_plane import make_control_plane_client  # noqa: F401  (warm imports)
+    from tm_tui.emulator.server import run_emulator
+
+    ours: list[dict[str, float]] = []
+    plain: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for var in ("TM_TUI_DATA_DIR", "TM_TUI_CONFIG_DIR", "TM_CONFIG_HOME", "TM_TUI_CACHE_DIR"):
+            os.environ[var] = tmp
+        with run_emulator(transactions=COUNT) as emulator:
+            for _ in range(args.runs):
+                plain.append(asyncio.run(baseline_run(emulator, False)))
+                ours.append(asyncio.run(billing_run(emulator, False)))
+            plain[0] |= {"memory_mb": asyncio.run(baseline_run(emulator, True))["memory_mb"]}
+            ours[0] |= {"memory_mb": asyncio.run(billing_run(emulator, True))["memory_mb"]}
+
+    for r in (*plain, *ours):
+        r["total_ms"] = r["first_rows_ms"] + r["end_ms"]
+    print(f"{COUNT:,} transactions, {args.runs} runs (median; range over runs)")
+    print(f"{'':24}{'plain DataTable':>22}{'Billing':>22}{'ratio':>8}")
+    for key, label in (
+        ("first_rows_ms", "first rows ms"),
+        ("end_ms", "to the last row ms"),
+        ("total_ms", "first page → last row ms"),
+        ("median_key_ms", "median End press ms"),
+        ("worst_key_ms", "slowest End press ms"),
+        ("memory_mb", "memory MiB"),
+    ):
+        base = [r[key] for r in plain if key in r]
+        mine = [r[key] for r in ours if key in r]
+
+        def cell(values: list[float]) -> str:
+            return f"{statistics.median(values):.1f} ({min(values):.0f}–{max(values):.0f})"
+
+        ratio = statistics.median(mine) / statistics.median(base)
+        print(f"{label:24}{cell(base):>22}{cell(mine):>22}{ratio:8.3f}")
+    first = max(r["first_rows_ms"] for r in ours)
+    print(f"target: first rows <= 150 ms after the first page: {'ok' if first <= 150 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
