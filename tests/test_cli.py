@@ -9,7 +9,9 @@ import sys
 import pytest
 
 from tm_tui import __version__
-from tm_tui.cli import LaunchOptions, parse_args
+from tm_tui.cli import parse_args
+from tm_tui.state import LaunchOptions
+from tm_tui.surface import Surface
 
 HEAVY = ("textual", "httpx", "pydantic", "starlette", "uvicorn", "rich")
 
@@ -76,7 +78,7 @@ def test_options_are_parsed():
     assert options == LaunchOptions(
         demo=True,
         profile="work",
-        surface="on-demand",
+        surface=Surface.ON_DEMAND,
         model="m",
         timeout=2.5,
         on_demand_url="http://x",

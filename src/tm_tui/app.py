@@ -6,10 +6,12 @@ the heavy layers, starts the demo emulator if asked and resolves settings → th
 → `ContextChanged` refreshes the context bar and every section's `session_changed()` loads data.
 
 Sections are Textual modes (one screen stack each), created on first visit from `screens.sections`.
+Sections change the session only through `change_session` / `request_session_change` (one owner).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -27,7 +29,6 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
-from tm_tui.cli import LaunchOptions
 from tm_tui.screens.sections import (
     SECTIONS,
     SectionCommands,
@@ -35,9 +36,10 @@ from tm_tui.screens.sections import (
     default_section,
     global_commands,
 )
-from tm_tui.session import AppContext, Session
+from tm_tui.session import Session, SessionChange
+from tm_tui.state import AppContext, ContextChanged, LaunchOptions
 from tm_tui.store.cache import Cache
-from tm_tui.widgets.context_bar import ContextChanged
+from tm_tui.surface import Surface
 from tm_tui.widgets.error_panel import describe
 
 if TYPE_CHECKING:
@@ -105,6 +107,7 @@ class TmApp(App[None]):
         self.clock = clock
         self.cache = Cache.load(Cache.default_path(self.env))
         self._resources = ExitStack()  # the demo emulator, closed on exit
+        self._session_lock = asyncio.Lock()  # session changes run one at a time
         # The default mode's stack is made at start (`get_default_screen`); `switch_mode` accepts only
         # names in `_modes`, and `add_mode` refuses "_default", so register it here to allow going back.
         self._modes[self.DEFAULT_MODE] = default_section().make_screen
@@ -119,7 +122,7 @@ class TmApp(App[None]):
         profile = "demo" if opts.demo else opts.profile or self.cache.last_profile or "default"
         return AppContext(
             profile=profile,
-            surface=(opts.surface or "serverless").replace("-", "_"),
+            surface=opts.surface or Surface.SERVERLESS,
             model=opts.model,
             display_name=self.cache.profile(profile).display_name,
             demo=opts.demo,
@@ -170,6 +173,31 @@ class TmApp(App[None]):
         if self.session is not None:
             await self.session.check_login()
             self.post_message(ContextChanged())
+
+    # -- session changes: the one owner ---------------------------------------------------------
+    async def change_session[T](self, change: SessionChange[T]) -> T | None:
+        """The one way to change the session (profile, surface, model, credentials): one change at
+        a time, its file work in a thread, then `ContextChanged` once — even when it fails, since a
+        file may have been written. Awaited by a screen's worker, which gets what `change.save`
+        returned, or the error (`ProfileError`, `ConfigFileError`...) with nothing swapped."""
+        session = self.session
+        if session is None:
+            raise RuntimeError("the session is not ready")  # screens act only once it exists
+        # Shielded: a requester cancelled midway (e.g. an exclusive worker) must not leave files
+        # written but the session not rebuilt.
+        return await asyncio.shield(self._change_session(session, change))
+
+    async def _change_session[T](self, session: Session, change: SessionChange[T]) -> T | None:
+        async with self._session_lock:
+            try:
+                return await session.change(change)
+            finally:
+                self.post_message(ContextChanged())
+
+    @work(group="session-change")  # not exclusive: every request is made, in order (the lock)
+    async def request_session_change(self, change: SessionChange[None]) -> None:
+        """`change_session` from a plain handler (e.g. a select); an error becomes a notification."""
+        await self.change_session(change)
 
     # -- context: the one writer -----------------------------------------------------------------
     def on_context_changed(self, message: ContextChanged) -> None:

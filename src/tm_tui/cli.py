@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tm_tui import __version__
+from tm_tui.surface import Surface
 
-SURFACES = ("serverless", "on-demand")
+if TYPE_CHECKING:
+    from tm_tui.state import LaunchOptions
 
 DESCRIPTION = "Keyboard-first terminal app for the Tensormesh AI platform."
 
@@ -57,23 +59,6 @@ files:
 """
 
 
-@dataclass(frozen=True)
-class LaunchOptions:
-    """What the command line asked for; settings are resolved from it after the first frame."""
-
-    demo: bool = False
-    profile: str | None = None
-    surface: str | None = None
-    model: str | None = None
-    serverless_url: str | None = None
-    on_demand_url: str | None = None
-    control_plane_url: str | None = None
-    user_id: str | None = None
-    provider: str | None = None
-    timeout: float | None = None
-    ca_bundle: str | None = None
-
-
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -82,6 +67,13 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return value
+
+
+def _surface(text: str) -> Surface:
+    try:
+        return Surface.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,7 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="start the built-in emulator and use a demo profile"
     )
     parser.add_argument("--profile", metavar="NAME", help="tm-tui profile to use (see Settings)")
-    parser.add_argument("--surface", choices=SURFACES, help="inference surface to start on")
+    parser.add_argument(
+        "--surface",
+        type=_surface,
+        metavar="{" + ",".join(s.label for s in Surface) + "}",
+        help="inference surface to start on",
+    )
     parser.add_argument("--model", metavar="NAME", help="model to start with on that surface")
     urls = parser.add_argument_group("endpoints")
     urls.add_argument("--serverless-url", metavar="URL", help="serverless inference base URL")
@@ -115,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_args(argv: Sequence[str]) -> LaunchOptions:
     ns = build_parser().parse_args(list(argv))
+    from tm_tui.state import LaunchOptions  # after parsing: --help and --version exit before this
+
     return LaunchOptions(**vars(ns))
 
 

@@ -2,87 +2,38 @@
 
 One `Session` lives for the whole run. It owns one shared `httpx.AsyncClient` and, built on it, a
 client per surface — or `None` with a reason the UI can show when a surface is not configured.
-`switch_profile()` / `reload()` rebuild every client in place (the old HTTP client is closed) and
-bump `generation`, which screens watch to reload their data.
+A `SessionChange` (profile switch, surface or model choice, credentials saved, reload) is made by
+`change()`: its file work in a thread, then, where needed, every client is rebuilt in place (the old
+HTTP client is closed) and `generation` bumped, which screens watch to reload their data. In the app
+only `TmApp.change_session` calls it.
 
-This module is imported before the first frame (for `AppContext`/`LoginState`), so the heavy layers
-(httpx, pydantic, the emulator) are imported inside the functions that need them.
+Imported before the first frame (by the app), so the heavy layers (httpx, pydantic, the emulator)
+are imported inside the functions that need them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+
+from tm_tui.state import AppContext, LaunchOptions, LoginState
+from tm_tui.surface import Surface
 
 if TYPE_CHECKING:
     import httpx
 
     from tm_tui.api.control_plane import ControlPlaneClient
     from tm_tui.api.inference import InferenceClient
-    from tm_tui.cli import LaunchOptions
-    from tm_tui.config import Flags, Profile, ResolvedSettings, Secret
+    from tm_tui.config import Profile, ResolvedSettings, Secret
 
 log = logging.getLogger(__name__)
 
-SURFACE_NAMES = {"serverless": "serverless", "on_demand": "on-demand"}
 # In demo mode a started browser login approves itself after this long, so the flow can be tried.
 DEMO_AUTO_APPROVE_S = 3.0
-
-
-class LoginState(StrEnum):
-    CHECKING = "checking…"
-    LOGGED_IN = "logged in"
-    NOT_LOGGED_IN = "not logged in"
-    EXPIRED = "expired"
-    UNVERIFIED = "unverified"  # a token is set but the control plane could not be asked
-
-
-@dataclass(frozen=True)
-class AppContext:
-    """What the context bar shows; the app rebuilds it from the session on `ContextChanged`."""
-
-    profile: str
-    surface: str = "serverless"  # "serverless" | "on_demand"
-    model: str | None = None
-    login: LoginState = LoginState.CHECKING
-    display_name: str | None = None  # the control-plane user, when known
-    demo: bool = False
-    generation: int = 0  # Session.generation: 0 until the session exists
-
-
-def normalize_surface(surface: str) -> str:
-    """`on-demand`, `on_demand`, `ondemand` (any case) → `on_demand`; `serverless` stays."""
-    value = surface.strip().lower().replace("-", "_")
-    value = "on_demand" if value == "ondemand" else value
-    if value not in SURFACE_NAMES:
-        raise ValueError(f"unknown surface {surface!r}: expected serverless or on-demand")
-    return value
-
-
-def flags_from(options: LaunchOptions, *, profile: str | None = None) -> Flags:
-    """Command-line options as config `Flags`; `profile` set = a runtime switch, where only the
-    transport flags still apply (URL and model flags were meant for the launch profile)."""
-    from tm_tui.config import Flags
-
-    if profile is not None:
-        return Flags(profile=profile, timeout=options.timeout, ca_bundle=options.ca_bundle)
-    return Flags(
-        profile=options.profile,
-        serverless_base_url=options.serverless_url,
-        on_demand_base_url=options.on_demand_url,
-        control_plane_base_url=options.control_plane_url,
-        on_demand_user_id=options.user_id,
-        surface=options.surface,
-        model=options.model,
-        gateway_provider=options.provider,
-        timeout=options.timeout,
-        ca_bundle=options.ca_bundle,
-        demo=options.demo,
-    )
 
 
 def start_demo_emulator(resources: ExitStack) -> Profile:
@@ -105,10 +56,38 @@ def resolve_launch_settings(
     from tm_tui.config import resolve_settings
 
     profile = start_demo_emulator(resources) if options.demo else None
-    return resolve_settings(flags_from(options), env, profile=profile)
+    return resolve_settings(options, env, profile=profile)
+
+
+@dataclass(frozen=True)
+class SessionChange[T]:
+    """One change of the session, as a screen asks for it (`TmApp.change_session(...)`); fields left
+    at their defaults change nothing. Applied in this order: profile switch (alone), profile fields,
+    `save`, surface and model; then the settings are re-read."""
+
+    profile: str | None = None  # switch to this profile: every client is rebuilt
+    surface: Surface | str | None = None  # make it the active surface (remembered in the profile)
+    model: str | None = None  # the model of `surface`, or of the active surface
+    profile_fields: Mapping[str, object] = field(default_factory=dict)  # stored in the active profile
+    # File work before the settings are re-read, e.g. `partial(save_login, settings, tokens)`;
+    # what it returns is returned to the requester. Implies a rebuild.
+    save: Callable[[], T] | None = None
+    reload: bool = False  # re-read settings and credentials and rebuild every client
+
+
+@dataclass(frozen=True)
+class PreparedChange[T]:
+    """What `Session.prepare` worked out in a thread, for `Session.apply` on the loop."""
+
+    flags: LaunchOptions
+    settings: ResolvedSettings | None  # None: nothing to re-read
+    rebuild: bool = False
+    result: T | None = None  # what `SessionChange.save` returned
 
 
 class Session:
+    http: httpx.AsyncClient  # shared by every client; replaced (and the old one closed) on a rebuild
+
     def __init__(
         self,
         settings: ResolvedSettings,
@@ -116,15 +95,12 @@ class Session:
         options: LaunchOptions | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        from tm_tui.cli import LaunchOptions
-
         self.options = options or LaunchOptions(demo=settings.demo)
         self.env = env
-        self._flags = flags_from(self.options)
+        self._flags = self.options  # what the next resolution starts from (see `_choose`)
         # Kept so a demo run can switch to a stored profile and back again.
         self._demo_profile = settings.profile if settings.profile.ephemeral else None
         self.generation = 0
-        self.http: httpx.AsyncClient | None = None
         self._install(settings)
 
     # -- what the UI reads -------------------------------------------------------------------------
@@ -137,25 +113,25 @@ class Session:
         return self.settings.profile.ephemeral
 
     @property
-    def surface(self) -> str:
+    def surface(self) -> Surface:
         return self.settings.surface.value
 
-    def model(self, surface: str) -> str | None:
+    def model(self, surface: Surface | str) -> str | None:
         """The chosen model of `surface`: the resolved setting for the active surface (what Settings
         shows, with its origin), the profile's choice for the other."""
-        surface = normalize_surface(surface)
+        surface = Surface.parse(surface)
         if surface == self.surface:
             return self.settings.model.value
-        return self.settings.profile.model_for(surface)  # type: ignore[arg-type]
+        return self.settings.profile.model_for(surface)
 
-    def inference(self, surface: str | None = None) -> InferenceClient | None:
+    def inference(self, surface: Surface | str | None = None) -> InferenceClient | None:
         """The client of `surface` (default: the active one), None when it is not configured."""
-        surface = normalize_surface(surface or self.surface)
-        return self.serverless if surface == "serverless" else self.on_demand
+        surface = Surface.parse(surface or self.surface)
+        return self.serverless if surface == Surface.SERVERLESS else self.on_demand
 
-    def inference_reason(self, surface: str | None = None) -> str | None:
-        surface = normalize_surface(surface or self.surface)
-        return self.serverless_reason if surface == "serverless" else self.on_demand_reason
+    def inference_reason(self, surface: Surface | str | None = None) -> str | None:
+        surface = Surface.parse(surface or self.surface)
+        return self.serverless_reason if surface == Surface.SERVERLESS else self.on_demand_reason
 
     def context(self) -> AppContext:
         return AppContext(
@@ -174,7 +150,7 @@ class Session:
         from tm_tui.api.errors import ConfigError
         from tm_tui.api.transport import make_http_client
 
-        previous = self.http
+        previous: httpx.AsyncClient | None = getattr(self, "http", None)  # None on the first install
         self.settings = settings
         self.problems: list[str] = [str(problem) for problem in settings.problems]
         try:
@@ -182,8 +158,8 @@ class Session:
         except ConfigError as error:  # e.g. a CA bundle that exists but is not PEM
             self.problems.append(f"{error} Using the system trust store.")
             self.http = make_http_client(settings.timeout.value)
-        self.serverless, self.serverless_reason = self._build_inference("serverless")
-        self.on_demand, self.on_demand_reason = self._build_inference("on_demand")
+        self.serverless, self.serverless_reason = self._build_inference(Surface.SERVERLESS)
+        self.on_demand, self.on_demand_reason = self._build_inference(Surface.ON_DEMAND)
         self.control_plane, self.control_plane_reason = self._build_control_plane()
         self._refresh_token = settings.refresh_token.value
         self.login_state = LoginState.CHECKING if self.control_plane else LoginState.NOT_LOGGED_IN
@@ -191,32 +167,66 @@ class Session:
         self.generation += 1
         return previous
 
-    def _build_inference(self, surface: str) -> tuple[InferenceClient | None, str | None]:
+    def _build_inference(self, surface: Surface) -> tuple[InferenceClient | None, str | None]:
         from tm_tui.api.errors import ConfigError
-        from tm_tui.api.inference import make_inference_client
 
         s = self.settings
         key = s.inference_api_key.value
-        if surface == "on_demand":
+        if surface == Surface.ON_DEMAND:
             if not s.on_demand_user_id.value:
                 return None, "No on-demand user id: set TENSORMESH_ON_DEMAND_USER_ID, --user-id or a profile."
             if not key:
                 return None, "No inference API key: set one in Account or TENSORMESH_INFERENCE_API_KEY."
-        base = s.serverless_base_url.value if surface == "serverless" else s.on_demand_base_url.value
         try:
-            client = make_inference_client(
-                self.http,  # type: ignore[arg-type]
-                base,
+            client = self._inference_client(
+                surface,
                 key.reveal() if key else None,
-                surface,  # type: ignore[arg-type]
-                s.on_demand_user_id.value if surface == "on_demand" else None,
-                s.timeout.value,
-                stream_idle_timeout=s.stream_idle_timeout.value,
-                max_retries=s.max_retries.value,
+                s.on_demand_user_id.value if surface == Surface.ON_DEMAND else None,
             )
         except ConfigError as error:
             return None, str(error)
         return client, None
+
+    def _inference_client(self, surface: Surface, key: str | None, user_id: str | None) -> InferenceClient:
+        """A client of `surface` at the base URL the settings chose for it."""
+        from tm_tui.api.inference import make_inference_client
+
+        s = self.settings
+        return make_inference_client(
+            self.http,
+            s.serverless_base_url.value if surface == Surface.SERVERLESS else s.on_demand_base_url.value,
+            key,
+            surface,
+            user_id,
+            s.timeout.value,
+            stream_idle_timeout=s.stream_idle_timeout.value,
+            max_retries=s.max_retries.value,
+        )
+
+    async def on_demand_user_id(self) -> str | None:
+        """The profile's on-demand user id, else the logged-in user's id (what `tm init --sync`
+        stores). Raises the typed API error when the control plane cannot say."""
+        user_id = self.settings.on_demand_user_id.value
+        if user_id or self.control_plane is None:
+            return user_id
+        return (await self.control_plane.profile()).id
+
+    async def probe_inference_key(self, key: str) -> Surface:
+        """Check `key` with a cheap authenticated call (`/v1/models`) on the active surface, before
+        it is saved; returns the surface. Raises the typed API error when the key does not work."""
+        from tm_tui.api.errors import ConfigError
+
+        surface = self.surface
+        user_id = None
+        if surface == Surface.ON_DEMAND:
+            user_id = await self.on_demand_user_id()
+            if not user_id:
+                raise ConfigError(
+                    "On-demand keys are checked with a user id, and none is set.",
+                    hint="Set the on-demand user id in Settings, or log in to the control plane.",
+                )
+        await self._inference_client(surface, key, user_id).models()
+        return surface
 
     def _build_control_plane(self) -> tuple[ControlPlaneClient | None, str | None]:
         from tm_tui.api.control_plane import make_control_plane_client
@@ -226,7 +236,7 @@ class Session:
         if not token:
             return None, "Not logged in to the control plane: log in from Account or with `tm auth login`."
         client = make_control_plane_client(
-            self.http,  # type: ignore[arg-type]
+            self.http,
             s.control_plane_base_url.value,
             token.reveal(),
             s.timeout.value,
@@ -252,7 +262,7 @@ class Session:
             return None
         try:
             tokens = await refresh_tokens(
-                self.http,  # type: ignore[arg-type]
+                self.http,
                 self.settings.control_plane_base_url.value,
                 self._refresh_token.reveal(),
                 timeout=self.settings.timeout.value,
@@ -300,78 +310,97 @@ class Session:
         from tm_tui.api.transport import Transport
 
         transport = Transport(
-            self.http,  # type: ignore[arg-type]
+            self.http,
             self.settings.control_plane_base_url.value,
             timeout=self.settings.timeout.value,
         )
         response, _ = await transport.send("GET", "/auth/profile")
         return response.status_code
 
-    # -- changing the session ----------------------------------------------------------------------
-    async def switch_profile(self, name: str) -> None:
-        """Make `name` the active profile (persisted) and rebuild every client for it."""
-        from tm_tui.config import Flags, ProfileStore, resolve_settings
-
-        if self._demo_profile is not None and name == self._demo_profile.name:
-            settings = resolve_settings(Flags(demo=True), self.env, profile=self._demo_profile)
-            self._flags = flags_from(self.options)
-        else:
-            ProfileStore(self.settings.tui_config_dir).set_active(name)  # ProfileError if unknown
-            self._flags = flags_from(self.options, profile=name)
-            settings = resolve_settings(self._flags, self.env, config_dir=self.settings.tui_config_dir)
-        await self._replace(settings)
-
-    async def reload(self) -> None:
-        """Re-read settings and credentials (e.g. after a login or a key change) and rebuild."""
-        await self._replace(self._resolve())
-
-    def _resolve(self) -> ResolvedSettings:
-        from tm_tui.config import resolve_settings
-
-        profile = self.settings.profile if self.settings.profile.ephemeral else None
-        return resolve_settings(
-            self._flags, self.env, profile=profile, config_dir=self.settings.tui_config_dir
-        )
-
-    def set_surface(self, surface: str) -> None:
-        """Make `surface` the active one, remembered in the profile."""
-        self._choose(surface=normalize_surface(surface))
-
-    def update_profile(self, **changes: object) -> None:
-        """Change fields of the active profile (stored; in memory for the demo); `reload()` applies them."""
-        self._persist(**changes)
-
     @property
     def refresh_token(self) -> Secret | None:
         """The current refresh token: a refresh on a 401 may have replaced the resolved one."""
         return self._refresh_token
 
-    def set_model(self, surface: str, model: str | None) -> None:
-        """Remember the chosen model of a surface in the profile."""
-        surface = normalize_surface(surface)
-        self._choose(**{"model" if surface == "serverless" else "on_demand_model": model})
+    # -- changing the session ----------------------------------------------------------------------
+    # Screens never call these: they ask the app (`TmApp.change_session`), which runs one change at
+    # a time, the file work in a thread, and announces the result once.
+    async def change[T](self, change: SessionChange[T]) -> T | None:
+        """Make `change`: its file work in a thread, then the swap on the caller's loop, then (after
+        a rebuild) a login check. Returns what `change.save` returned. Raises `ProfileError` /
+        `ConfigFileError` from the file work (nothing swapped)."""
+        prepared = await asyncio.to_thread(self.prepare, change)
+        await self.apply(prepared)
+        if prepared.rebuild:  # new clients start as "checking…": ask who is logged in now
+            await self.check_login()
+        return prepared.result
 
-    def _choose(self, **changes: object) -> None:
-        """Store a choice of surface or model in the profile, then re-resolve both from it: the
-        resolved settings stay the one place every display reads them from. A choice made in the
-        app outranks the launch flags from now on (a later `reload()` keeps it)."""
-        from dataclasses import replace
+    def prepare[T](self, change: SessionChange[T]) -> PreparedChange[T]:
+        """The blocking part of `change`: store choices, run `save`, re-read the settings."""
+        if change.profile is not None:
+            flags, settings = self._switch_settings(change.profile)
+            return PreparedChange(flags, settings, rebuild=True)
+        if change.profile_fields:
+            self._persist(**change.profile_fields)
+        result = change.save() if change.save is not None else None
+        flags, choices = self._flags, dict[str, object]()
+        if change.surface is not None:
+            choices["surface"] = Surface.parse(change.surface)
+        if change.model is not None:
+            surface = Surface.parse(change.surface or self.surface)
+            choices["model" if surface == Surface.SERVERLESS else "on_demand_model"] = change.model
+        if choices:
+            self._persist(**choices)
+            # A choice made in the app outranks the launch flags from now on (a reload keeps it).
+            flags = replace(flags, surface=None, model=None)
+        changed = bool(choices or change.profile_fields or change.save or change.reload)
+        fresh = self._resolve(flags) if changed else None
+        return PreparedChange(flags, fresh, rebuild=change.reload or change.save is not None, result=result)
 
-        self._persist(**changes)
-        self._flags = replace(self._flags, surface=None, model=None)
-        fresh = self._resolve()
-        self.settings.surface, self.settings.model = fresh.surface, fresh.model
+    def _switch_settings(self, name: str) -> tuple[LaunchOptions, ResolvedSettings]:
+        from tm_tui.config import ProfileStore, resolve_settings
+
+        if self._demo_profile is not None and name == self._demo_profile.name:
+            flags = self.options
+            settings = resolve_settings(LaunchOptions(demo=True), self.env, profile=self._demo_profile)
+        else:
+            ProfileStore(self.settings.tui_config_dir).set_active(name)  # ProfileError if unknown
+            flags = self.options.for_profile_switch(name)
+            settings = resolve_settings(flags, self.env, config_dir=self.settings.tui_config_dir)
+        return flags, settings
+
+    async def apply(self, prepared: PreparedChange[object]) -> None:
+        """The quick part, on the loop: rebuild every client, or (a mere choice of surface or model)
+        take the re-resolved profile, surface and model, which every display reads."""
+        self._flags = prepared.flags
+        fresh = prepared.settings
+        if fresh is None:
+            return
+        if prepared.rebuild:
+            await self._replace(fresh)
+        else:
+            self.settings.profile, self.settings.surface, self.settings.model = (
+                fresh.profile,
+                fresh.surface,
+                fresh.model,
+            )
+
+    def _resolve(self, flags: LaunchOptions) -> ResolvedSettings:
+        from tm_tui.config import resolve_settings
+
+        profile = self.settings.profile if self.settings.profile.ephemeral else None
+        return resolve_settings(flags, self.env, profile=profile, config_dir=self.settings.tui_config_dir)
 
     def _persist(self, **changes: object) -> None:
+        """Store fields of the active profile; the demo profile lives in memory only."""
         profile = self.settings.profile
-        if profile.ephemeral:  # the demo profile lives in memory only
-            for field, value in changes.items():
-                setattr(profile, field, value)
+        if profile.ephemeral:
+            for name, value in changes.items():
+                setattr(profile, name, value)
             return
         from tm_tui.config import ProfileStore
 
-        self.settings.profile = ProfileStore(self.settings.tui_config_dir).update(profile.name, **changes)
+        ProfileStore(self.settings.tui_config_dir).update(profile.name, **changes)
 
     async def aclose(self) -> None:
-        if self.http is not None:
-            await self.http.aclose()
+        await self.http.aclose()

@@ -552,10 +552,12 @@ async def test_wrappers_are_required(router, client, call, method, path, key):
     "reply", [httpx.Response(200, json={}), httpx.Response(200, json=example(EMPTY)), httpx.Response(204)]
 )
 async def test_lenient_deletes_accept_any_acknowledgement(router, client, reply):
-    router.delete(f"{CP}/v1/models/m1").mock(return_value=reply)
-    router.delete(f"{CP}/v1/users/api-keys").mock(return_value=reply)
-    await client.delete_deployment("m1")
-    await client.delete_api_key("k")
+    deployment = router.delete(f"{CP}/v1/models/m1").mock(return_value=reply)
+    api_key = router.delete(f"{CP}/v1/users/api-keys").mock(return_value=reply)
+    assert await client.delete_deployment("m1") is None
+    assert await client.delete_api_key("k") is None
+    assert (deployment.call_count, api_key.call_count) == (1, 1)  # each delete was sent, once
+    assert api_key.calls.last.request.url.params["apiKey"] == "k"
 
 
 # --- paging -------------------------------------------------------------------------------------

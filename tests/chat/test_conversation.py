@@ -16,8 +16,9 @@ from tm_tui.chat.conversation import (
     request_messages,
 )
 from tm_tui.chat.metrics import TurnMetrics
+from tm_tui.chat.modes import Mode
 from tm_tui.chat.params import Params
-from tm_tui.store.history import HistoryStore, MessageStatus, Mode
+from tm_tui.store.history import HistoryStore, MessageStatus
 
 
 @pytest.fixture

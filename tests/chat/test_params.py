@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tm_tui.chat.modes import Mode
 from tm_tui.chat.params import (
     PARAM_FIELDS,
     Params,
@@ -13,7 +14,6 @@ from tm_tui.chat.params import (
     parse_stop_sequences,
     validate_params,
 )
-from tm_tui.store.history import Mode
 
 
 def test_empty_fields_mean_nothing_is_sent() -> None:

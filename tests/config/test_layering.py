@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from importlib import import_module
 
 
 def test_config_imports_neither_textual_nor_the_api_layer() -> None:
@@ -18,7 +19,16 @@ def test_package_exports_resolve_lazily() -> None:
     import tm_tui.config as config
 
     assert sorted(config.__all__) == sorted(config._EXPORTS)
-    assert all(getattr(config, name) is not None for name in config.__all__)
+    for name, module in config._EXPORTS.items():  # each name is the object of its own submodule
+        assert getattr(config, name) is getattr(import_module(f"tm_tui.config.{module}"), name)
+    # ...loaded on first use only: importing the package loads none of them.
+    code = (
+        "import sys, tm_tui.config; print(sorted(m for m in sys.modules if m.startswith('tm_tui.config.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
 
 
 def test_light_modules_do_not_pull_in_pydantic() -> None:

@@ -11,7 +11,6 @@ from tm_tui.config.errors import ConfigFileError
 from tm_tui.config.profile_store import ProfileStore
 from tm_tui.config.profiles import Profile, demo_profile
 from tm_tui.config.settings import (
-    Flags,
     ResolvedSettings,
     logout,
     resolve_settings,
@@ -19,20 +18,20 @@ from tm_tui.config.settings import (
     save_login,
 )
 from tm_tui.config.tui_config import update_credentials
+from tm_tui.state import LaunchOptions
 
 USER_A = "3f8e2a4c-1b2d-4e5f-8a9b-0c1d2e3f4a5b"
 USER_B = "11111111-2222-4333-8444-555555555555"
-KEY_FLAG = "tmk_flag_000000000000aaaa"
 KEY_ENV = "tmk_env_0000000000000bbbb"
 KEY_TUI = "tmk_tui_0000000000000cccc"
 KEY_TM = "tmk_tm_00000000000000dddd"
 TOKEN_TM = "eyJ.tm-auth-json-token.sig0"
 REFRESH_TM = "rt_tm_refresh_secret_0001"
-ALL_SECRETS = (KEY_FLAG, KEY_ENV, KEY_TUI, KEY_TM, TOKEN_TM, REFRESH_TM)
+ALL_SECRETS = (KEY_ENV, KEY_TUI, KEY_TM, TOKEN_TM, REFRESH_TM)
 
 
-def resolve(flags: Flags | None = None, **env: str) -> ResolvedSettings:
-    return resolve_settings(flags or Flags(), {**os.environ, **env})
+def resolve(flags: LaunchOptions | None = None, **env: str) -> ResolvedSettings:
+    return resolve_settings(flags or LaunchOptions(), {**os.environ, **env})
 
 
 def write_tm_files(dirs: Dirs) -> None:
@@ -89,7 +88,7 @@ def test_tm_files_feed_the_default_profile(dirs: Dirs) -> None:
     )
     assert s.refresh_token.value.reveal() == REFRESH_TM  # type: ignore[union-attr]
     assert s.model.value is None  # the serverless surface has no tm model
-    on_demand = resolve(Flags(surface="on-demand"))
+    on_demand = resolve(LaunchOptions(surface="on-demand"))
     assert (on_demand.model.value, on_demand.model.source) == ("managed-model", "tm config.toml")
 
 
@@ -145,14 +144,12 @@ def test_each_layer_overrides_the_next(dirs: Dirs) -> None:
     )
     assert s.on_demand_base_url.source == "env"
 
-    flags = Flags(
-        control_plane_base_url="https://cp.flag.example",
-        timeout="14",
-        on_demand_user_id=USER_A,
-        inference_api_key=KEY_FLAG,
-        control_plane_token="flag-token-0123456789",
-        on_demand_base_url="http://127.0.0.1:3",
-        gateway_provider="nebius",
+    flags = LaunchOptions(
+        control_plane_url="https://cp.flag.example",
+        timeout=14,
+        user_id=USER_A,
+        on_demand_url="http://127.0.0.1:3",
+        provider="nebius",
         surface="on_demand",
         model="flag-model",
     )
@@ -161,13 +158,14 @@ def test_each_layer_overrides_the_next(dirs: Dirs) -> None:
         "https://cp.flag.example",
         "flag",
     )
-    assert s.control_plane_base_url.origin == "--control-plane-base-url"
+    assert s.control_plane_base_url.origin == "--control-plane-url"  # the real flag
     assert (s.timeout.value, s.on_demand_user_id.value, s.on_demand_base_url.value) == (
         14.0,
         USER_A,
         "http://127.0.0.1:3",
     )
-    assert s.inference_api_key.value.reveal() == KEY_FLAG and s.control_plane_token.source == "flag"  # type: ignore[union-attr]
+    # Secrets are never taken on the command line: the env still provides them.
+    assert (s.inference_api_key.source, s.control_plane_token.source) == ("env", "env")
     assert (s.gateway_provider.value, s.surface.value, s.model.value) == ("nebius", "on_demand", "flag-model")
     assert s.max_retries.source == "env"  # no flag for it
 
@@ -190,7 +188,7 @@ def test_on_demand_url_explicit_then_hosts_then_table(dirs: Dirs) -> None:
         "tm-tui config",
     )
     assert (
-        resolve(Flags(gateway_provider="Yotta")).on_demand_base_url.value
+        resolve(LaunchOptions(provider="Yotta")).on_demand_base_url.value
         == "https://external.yotta.tensormesh.ai"
     )
     customise_default(dirs, on_demand_base_url="http://127.0.0.1:8")
@@ -221,13 +219,13 @@ def test_profiles_without_tm_sharing_ignore_the_tm_files(dirs: Dirs) -> None:
     assert s.control_plane_base_url.value == "https://cp.staging.example"
     assert s.inference_api_key.value is None and s.control_plane_token.value is None
     assert s.timeout.source == "default"
-    chosen = resolve(Flags(profile="default"))
+    chosen = resolve(LaunchOptions(profile="default"))
     assert (chosen.profile_name.value, chosen.profile_name.source) == ("default", "flag")
     assert chosen.control_plane_token.source == "tm auth.json"
 
 
 def test_unknown_profile_is_a_problem_not_a_crash(dirs: Dirs) -> None:
-    s = resolve(Flags(profile="nope"))
+    s = resolve(LaunchOptions(profile="nope"))
     assert s.profile_name.value == "default"
     assert any("Unknown profile 'nope'" in str(p) for p in s.problems)
 
@@ -235,17 +233,17 @@ def test_unknown_profile_is_a_problem_not_a_crash(dirs: Dirs) -> None:
 @pytest.mark.parametrize(
     ("flags", "env", "field", "fallback_source"),
     [
-        (Flags(on_demand_user_id="not-a-uuid"), {}, "on_demand_user_id", "default"),
-        (Flags(gateway_provider="aws"), {}, "gateway_provider", "default"),
-        (Flags(timeout="-2"), {}, "timeout", "default"),
-        (Flags(), {"TENSORMESH_MAX_RETRIES": "many"}, "max_retries", "default"),
-        (Flags(ca_bundle="/nonexistent/ca.pem"), {}, "ca_bundle", "default"),
-        (Flags(serverless_base_url="localhost:8000"), {}, "serverless_base_url", "default"),
-        (Flags(surface="edge"), {}, "surface", "default"),
+        (LaunchOptions(user_id="not-a-uuid"), {}, "on_demand_user_id", "default"),
+        (LaunchOptions(provider="aws"), {}, "gateway_provider", "default"),
+        (LaunchOptions(timeout=-2), {}, "timeout", "default"),
+        (LaunchOptions(), {"TENSORMESH_MAX_RETRIES": "many"}, "max_retries", "default"),
+        (LaunchOptions(ca_bundle="/nonexistent/ca.pem"), {}, "ca_bundle", "default"),
+        (LaunchOptions(serverless_url="localhost:8000"), {}, "serverless_base_url", "default"),
+        (LaunchOptions(surface="edge"), {}, "surface", "default"),
     ],
 )
 def test_invalid_values_become_problems_and_fall_through(
-    dirs: Dirs, flags: Flags, env: dict, field: str, fallback_source: str
+    dirs: Dirs, flags: LaunchOptions, env: dict, field: str, fallback_source: str
 ) -> None:
     s = resolve(flags, **env)
     assert getattr(s, field).source == fallback_source
@@ -295,7 +293,7 @@ def test_secrets_never_appear_in_repr_str_or_describe(dirs: Dirs) -> None:
     write_tm_files(dirs)
     s = resolve()
     rows = s.describe()
-    text = "\n".join([repr(s), str(s), repr(rows), repr(Flags(inference_api_key=KEY_FLAG))])
+    text = "\n".join([repr(s), str(s), repr(rows)])
     for secret in ALL_SECRETS:
         assert secret not in text
     shown = {row.name: row for row in rows}
@@ -380,7 +378,7 @@ def test_save_inference_key_never_clobbers_a_broken_tm_config(dirs: Dirs) -> Non
 def test_broken_credentials_json_is_never_overwritten(dirs: Dirs) -> None:
     ProfileStore(dirs.tui).create(Profile(name="work"))
     write(dirs.credentials, "[1, 2]")
-    s = resolve(Flags(profile="work"))
+    s = resolve(LaunchOptions(profile="work"))
     with pytest.raises(ConfigFileError, match="expected a JSON object"):
         save_inference_key(s, KEY_TUI)
     assert dirs.credentials.read_text() == "[1, 2]"
@@ -394,7 +392,7 @@ def test_demo_is_hermetic_and_writes_nothing(dirs: Dirs) -> None:
         {"inference_api_key": "tmk_demo_0123456789ab", "control_plane_token": "demo-token-0123456789"},
     )
     s = resolve_settings(
-        Flags(demo=True), {**os.environ, "TENSORMESH_INFERENCE_API_KEY": KEY_ENV}, profile=profile
+        LaunchOptions(demo=True), {**os.environ, "TENSORMESH_INFERENCE_API_KEY": KEY_ENV}, profile=profile
     )
     assert not s.problems and s.demo and s.on_demand_enabled.value
     assert s.profile_name.value == "demo"
@@ -407,12 +405,13 @@ def test_demo_is_hermetic_and_writes_nothing(dirs: Dirs) -> None:
     before = {p: p.read_bytes() for p in (dirs.tm_config, dirs.tm_auth)}
     assert save_inference_key(s, "tmk_demo_new_key_0001") is None
     assert save_login(s, {"access_token": "demo-token-new-00001"}) is None
-    again = resolve_settings(Flags(demo=True), os.environ, profile=profile)
+    again = resolve_settings(LaunchOptions(demo=True), os.environ, profile=profile)
     assert again.inference_api_key.value.reveal() == "tmk_demo_new_key_0001"  # type: ignore[union-attr]
     assert again.control_plane_token.value.reveal() == "demo-token-new-00001"  # type: ignore[union-attr]
     assert (
         logout(again) == []
-        and resolve_settings(Flags(demo=True), os.environ, profile=profile).control_plane_token.value is None
+        and resolve_settings(LaunchOptions(demo=True), os.environ, profile=profile).control_plane_token.value
+        is None
     )
     assert {p: p.read_bytes() for p in before} == before and not dirs.tui.exists()
 

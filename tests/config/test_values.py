@@ -6,11 +6,11 @@ from tm_tui.config.values import (
     parse_non_negative_int,
     parse_positive_float,
     parse_provider,
-    parse_surface,
     parse_uuid,
     provider_base_url,
     provider_for_cloud,
 )
+from tm_tui.surface import Surface
 
 
 @pytest.mark.parametrize(
@@ -63,10 +63,17 @@ def test_numbers() -> None:
             parse_non_negative_int(bad)
 
 
-def test_surface_spellings() -> None:
-    assert parse_surface("On-Demand") == "on_demand" and parse_surface("serverless") == "serverless"
-    with pytest.raises(ValueError):
-        parse_surface("edge")
+@pytest.mark.parametrize("raw", ["on-demand", "On_Demand", " ondemand ", Surface.ON_DEMAND])
+def test_surface_spellings(raw: object) -> None:
+    assert Surface.parse(raw) is Surface.ON_DEMAND
+    assert Surface.parse("Serverless") is Surface.SERVERLESS
+    assert (Surface.ON_DEMAND.label, Surface.ON_DEMAND == "on_demand") == ("on-demand", True)
+
+
+@pytest.mark.parametrize("raw", ["edge", "", 3, None])
+def test_bad_surfaces_say_what_is_expected(raw: object) -> None:
+    with pytest.raises(ValueError, match="expected serverless or on-demand"):
+        Surface.parse(raw)
 
 
 def test_ca_bundle_must_be_an_existing_file(tmp_path, monkeypatch) -> None:

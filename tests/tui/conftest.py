@@ -3,25 +3,20 @@
 `emulator_env` points the environment at the per-test emulator (the `default` profile then resolves
 to it through the env layer, like a user with TENSORMESH_* exported). `pinned_urls` shows its
 base URLs, whose ports are random, as fixed placeholders: snapshots need no fixed ports. `make_app(**options)` builds a
-`TmApp` with a fixed clock so latencies are deterministic. `settle(pilot)` waits until no worker is
-running and every posted message has been handled — never a fixed sleep.
+`TmApp` with a fixed clock so latencies are deterministic. Helpers (`settle`, `open_section`,
+`wait_until`...) are in `helpers.py`, the chat ones in `chat_helpers.py`.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 import pytest
-from textual.pilot import Pilot
-from textual.worker import WorkerFailed, WorkerState
 
+from tm_tui import text_safety
 from tm_tui.app import TmApp
-from tm_tui.cli import LaunchOptions
 from tm_tui.emulator.server import RunningEmulator
-from tm_tui.widgets import urls
-
-SIZE = (120, 40)
+from tm_tui.state import LaunchOptions
 
 
 def fixed_clock() -> float:
@@ -46,14 +41,14 @@ PLACEHOLDERS = {
 def pinned_urls(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Screens show the emulator's URLs as `PLACEHOLDERS`; returns {real URL: placeholder}."""
     shown = {getattr(emulator, name): placeholder for name, placeholder in PLACEHOLDERS.items()}
-    display_url = urls.display_url
+    display_url = text_safety.display_url
 
     def pinned(url: str) -> str:
         for real, placeholder in shown.items():
             url = url.replace(real, placeholder)
         return display_url(url)
 
-    monkeypatch.setattr(urls, "display_url", pinned)
+    monkeypatch.setattr(text_safety, "display_url", pinned)
     return shown
 
 
@@ -63,30 +58,3 @@ def make_app() -> Callable[..., TmApp]:
         return TmApp(LaunchOptions(**options), clock=fixed_clock)  # type: ignore[arg-type]
 
     return build
-
-
-async def settle(pilot: Pilot, rounds: int = 50) -> None:
-    """Wait for every worker (including ones started by messages handled meanwhile) to finish."""
-    app = pilot.app
-    for _ in range(rounds):
-        with contextlib.suppress(WorkerFailed):  # failures are the app's to report (and tests' to check)
-            await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
-            await pilot.pause()
-            return
-    raise AssertionError("workers did not settle")
-
-
-def notifications(app: TmApp) -> list[tuple[str, str, str]]:
-    """(title, message, severity) of every notification the app has shown."""
-    return [(n.title, n.message, n.severity) for n in app._notifications]
-
-
-async def open_section(pilot: Pilot, section_id: str) -> None:
-    """Switch to a section by its key, as a user would, and let it load."""
-    from tm_tui.screens.sections import section
-
-    await settle(pilot)
-    await pilot.press(section(section_id).key)
-    await settle(pilot)

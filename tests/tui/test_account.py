@@ -13,18 +13,19 @@ from textual.widgets import DataTable, Static
 from tm_tui.emulator.state import DEMO_INFERENCE_KEY
 from tm_tui.screens.account import AccountScreen, key_status
 from tm_tui.screens.sections import SectionCommands
-from tm_tui.session import LoginState
+from tm_tui.state import LoginState
 from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.login_panel import LoginPanel
 
-from .conftest import SIZE, settle
-from .flows import (
+from .helpers import (
     FROZEN_NOW,
+    SIZE,
     frozen_emulator,
     open_section,
     plain,
+    settle,
     shown_lines,
     snapshot_of,
     wait_until,

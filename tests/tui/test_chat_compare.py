@@ -9,8 +9,8 @@ from tm_tui.store.history import MessageStatus
 from tm_tui.widgets.chat_message import AssistantMessage
 from tm_tui.widgets.metrics_bar import MetricsLine
 
-from .conftest import SIZE, settle
-from .test_chat import PLAIN_MODEL, open_chat, reasoning_script, shown, wait_until
+from .chat_helpers import PLAIN_MODEL, open_chat, reasoning_script, shown
+from .helpers import SIZE, settle, wait_until
 
 
 def panes(screen: CompareScreen) -> dict[int, AssistantMessage]:

@@ -10,8 +10,8 @@ from tm_tui.store.history import MessageStatus
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.metrics_bar import MetricsLine
 
-from .conftest import SIZE, notifications, settle
-from .test_chat import PLAIN_MODEL, answers, open_chat, rows, send, shown
+from .chat_helpers import PLAIN_MODEL, answers, open_chat, rows, send, shown
+from .helpers import SIZE, notifications, settle
 
 ROUTE = "@serverless:/v1/chat/completions#times=1"
 

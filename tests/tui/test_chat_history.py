@@ -10,8 +10,8 @@ from tm_tui.screens.chat_export import ExportScreen, ViewCodeScreen
 from tm_tui.screens.chat_history import HistoryBrowser
 from tm_tui.widgets.chat_message import UserMessage
 
-from .conftest import SIZE, settle
-from .test_chat import PLAIN_MODEL, answers, open_chat, send, shown
+from .chat_helpers import PLAIN_MODEL, answers, open_chat, send, shown
+from .helpers import SIZE, settle
 
 
 async def test_browse_search_open_rename_and_delete(emulator_env, make_app):

@@ -12,12 +12,13 @@ import pytest
 from textual.widgets import TextArea
 
 from tm_tui.app import TmApp
-from tm_tui.cli import LaunchOptions
 from tm_tui.emulator import faults
 from tm_tui.emulator.server import RunningEmulator
+from tm_tui.state import LaunchOptions
 
-from .conftest import SIZE, fixed_clock, settle
-from .test_chat import REASONING_MODEL, reasoning_script, send, wait_until
+from .chat_helpers import REASONING_MODEL, reasoning_script, send
+from .conftest import fixed_clock
+from .helpers import SIZE, settle, wait_until
 
 
 @pytest.fixture

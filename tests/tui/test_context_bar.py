@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tm_tui.session import AppContext, LoginState
+from tm_tui.state import AppContext, LoginState
 from tm_tui.widgets.context_bar import ContextBar, middle_ellipsis, render_context
 
-from .conftest import settle
+from .helpers import settle
 
 DEMO = AppContext(
     profile="demo",

@@ -16,8 +16,7 @@ from tm_tui.widgets.deployment_table import DeploymentTable
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.model_table import ModelTable
 
-from .conftest import SIZE, settle
-from .flows import frozen_emulator, open_section, plain, snapshot_of, write_profiles
+from .helpers import SIZE, frozen_emulator, open_section, plain, settle, snapshot_of, write_profiles
 
 MODELS = "models"
 GPT_OSS = "openai/gpt-oss-120b"

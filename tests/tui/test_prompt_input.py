@@ -9,7 +9,7 @@ from textual.app import App, ComposeResult
 from tm_tui.widgets.prompt_input import PromptInput
 from tm_tui.widgets.prompt_messages import PromptSubmitted
 
-from .conftest import SIZE, settle
+from .helpers import SIZE, settle
 
 
 class PromptHost(App[None]):

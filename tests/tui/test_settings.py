@@ -12,8 +12,7 @@ from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.profile_form import ProfileForm
 
-from .conftest import SIZE, settle
-from .flows import open_section, plain, shown_lines, snapshot_of, write_profiles
+from .helpers import SIZE, open_section, plain, settle, shown_lines, snapshot_of, write_profiles
 
 SETTINGS = "settings"
 

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from textual.command import CommandPalette
+from textual.widgets import Select
 
 from tm_tui.api.errors import ServerError
 from tm_tui.app import TmApp
+from tm_tui.config import ProfileStore
 from tm_tui.screens import sections
 from tm_tui.screens.help import HelpScreen
 from tm_tui.screens.sections import SECTIONS, Section, SectionCommands, default_section
 from tm_tui.screens.status import StatusScreen
-from tm_tui.session import LoginState
+from tm_tui.session import SessionChange
+from tm_tui.state import ContextChanged, LoginState
 from tm_tui.store.cache import Cache
-from tm_tui.widgets.context_bar import ContextBar, ContextChanged
+from tm_tui.widgets.context_bar import ContextBar
 
-from .conftest import SIZE, notifications, open_section, settle
+from .helpers import SIZE, notifications, open_section, plain, settle, wait_until
 
 
 async def test_opens_on_the_default_section_with_the_context(emulator_env, make_app):
@@ -34,21 +38,59 @@ async def test_opens_on_the_default_section_with_the_context(emulator_env, make_
         )
         assert context.display_name == "Ada L."
         bar = str(app.screen.query_one(ContextBar).render())
-        model = f"model {context.model}" if context.model else "model none"  # a section may pick one
-        for part in ("profile default (Ada L.)", "surface serverless", model, "control plane logged in"):
+        # No model was chosen: Chat takes the first one the emulator serves.
+        first_model = "model MiniMaxAI/MiniMax-M2.5"
+        for part in (
+            "profile default (Ada L.)",
+            "surface serverless",
+            first_model,
+            "control plane logged in",
+        ):
             assert part in bar
 
 
-async def test_the_context_bar_follows_context_changed(emulator_env, make_app):
+async def test_a_choice_on_a_screen_is_written_off_the_ui_thread_and_announced_once(
+    emulator_env, make_app, monkeypatch
+):
+    writers: list[threading.Thread] = []
+    update = ProfileStore.update
+
+    def recording_update(self, *args, **kwargs):
+        writers.append(threading.current_thread())
+        return update(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProfileStore, "update", recording_update)
+    announced: list[ContextChanged] = []
+
+    def hook(message):
+        if isinstance(message, ContextChanged):
+            announced.append(message)
+
     app = make_app(model="openai/gpt-oss-120b")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         await settle(pilot)
         assert "model openai/gpt-oss-120b" in str(app.screen.query_one(ContextBar).render())
-        app.session.set_model("serverless", "deepseek-ai/DeepSeek-R1-0528")
-        app.screen.post_message(ContextChanged())  # bubbles from any screen to the app's one handler
+        announced.clear()
+        app.screen.query_one(
+            "#chat-model", Select
+        ).value = "deepseek-ai/DeepSeek-R1-0528"  # as a user picks it
         await settle(pilot)
+        assert len(announced) == 1
+        assert writers and threading.main_thread() not in writers
         assert app.context.model == "deepseek-ai/DeepSeek-R1-0528"
         assert "model deepseek-ai/DeepSeek-R1-0528" in str(app.screen.query_one(ContextBar).render())
+        assert ProfileStore().get("default").model == "deepseek-ai/DeepSeek-R1-0528"
+
+
+async def test_a_failed_change_keeps_the_session_and_says_why(emulator_env, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        generation = app.session.generation
+        app.request_session_change(SessionChange(profile="missing"))
+        await settle(pilot)
+        assert app.session.profile_name == "default" and app.session.generation == generation
+        assert any("no profile named" in message for _, message, _ in notifications(app))
 
 
 async def test_every_section_opens_by_its_key(emulator_env, make_app):
@@ -228,8 +270,6 @@ async def test_the_footer_fits_at_120_columns(emulator_env, make_app, section_id
 
 async def test_help_lists_the_screen_then_the_app_then_the_focused_widget(emulator_env, make_app):
 
-    from .flows import plain
-
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_section(pilot, "models")
@@ -305,8 +345,6 @@ async def test_main_actions_are_palette_commands_on_every_screen(emulator_env, m
 async def test_log_in_from_the_palette_of_another_section(emulator_env, make_app):
     from tm_tui.screens.account import AccountScreen
     from tm_tui.widgets.login_panel import LoginPanel
-
-    from .flows import wait_until
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

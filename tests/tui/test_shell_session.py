@@ -10,20 +10,22 @@ import sys
 
 import pytest
 
-from tm_tui.config import Flags, Profile, ProfileStore, resolve_settings
-from tm_tui.session import LoginState, Session
+from tm_tui.config import Profile, ProfileStore, resolve_settings
+from tm_tui.session import Session, SessionChange
+from tm_tui.state import LaunchOptions, LoginState
 
 
 def session_for(env_profile: str | None = None) -> Session:
-    return Session(resolve_settings(Flags(profile=env_profile)))
+    return Session(resolve_settings(LaunchOptions(profile=env_profile)))
 
 
 def test_a_session_never_imports_textual():
     code = (
         "import asyncio, sys\n"
-        "from tm_tui.config import Flags, resolve_settings\n"
+        "from tm_tui.config import resolve_settings\n"
+        "from tm_tui.state import LaunchOptions\n"
         "from tm_tui.session import Session\n"
-        "session = Session(resolve_settings(Flags()))\n"
+        "session = Session(resolve_settings(LaunchOptions()))\n"
         "asyncio.run(session.aclose())\n"
         "print('textual' in sys.modules)\n"
     )
@@ -97,7 +99,7 @@ async def test_switching_profiles_rebuilds_the_clients(emulator_env, isolated_di
     session = session_for()
     old_http, generation = session.http, session.generation
     try:
-        await session.switch_profile("staging")
+        await session.change(SessionChange(profile="staging"))
         assert session.profile_name == "staging"
         assert session.generation == generation + 1
         assert old_http.is_closed and not session.http.is_closed
@@ -105,10 +107,10 @@ async def test_switching_profiles_rebuilds_the_clients(emulator_env, isolated_di
         assert session.serverless.transport.base_url == emulator_env.serverless_base_url
         assert store.active_name == "staging"
 
-        await session.switch_profile("default")
+        await session.change(SessionChange(profile="default"))
         assert session.profile_name == "default"
         with pytest.raises(Exception, match="no profile named"):
-            await session.switch_profile("missing")
+            await session.change(SessionChange(profile="missing"))
     finally:
         await session.aclose()
 
@@ -116,11 +118,10 @@ async def test_switching_profiles_rebuilds_the_clients(emulator_env, isolated_di
 async def test_surface_and_model_are_remembered_per_profile(emulator_env):
     session = session_for()
     try:
-        session.set_model("serverless", "openai/gpt-oss-120b")
-        session.set_model("on-demand", "ada-llama-8b")
-        session.set_surface("on-demand")
+        await session.change(SessionChange(surface="serverless", model="openai/gpt-oss-120b"))
+        await session.change(SessionChange(surface="on-demand", model="ada-llama-8b"))
         assert session.context().surface == "on_demand" and session.context().model == "ada-llama-8b"
-        await session.reload()
+        await session.change(SessionChange(reload=True))
         assert session.surface == "on_demand"
         assert session.model("serverless") == "openai/gpt-oss-120b"
         assert session.model("on_demand") == "ada-llama-8b"
@@ -135,22 +136,40 @@ async def test_surface_and_model_are_remembered_per_profile(emulator_env):
 
 
 async def test_a_choice_is_what_the_settings_show_and_outlives_a_reload(emulator_env):
-    from tm_tui.cli import LaunchOptions
-    from tm_tui.session import flags_from
-
     options = LaunchOptions(model="openai/gpt-oss-120b")  # a launch flag, outranked by a later choice
-    session = Session(resolve_settings(flags_from(options)), options=options)
+    session = Session(resolve_settings(options), options=options)
     try:
-        session.set_model("serverless", "deepseek-ai/DeepSeek-R1-0528")
+        await session.change(SessionChange(model="deepseek-ai/DeepSeek-R1-0528"))
         rows = {row.name: row for row in session.settings.describe()}
         assert rows["model"].value == session.context().model == "deepseek-ai/DeepSeek-R1-0528"
         assert rows["model"].source.startswith("tm-tui config")  # stored in the profile
-        session.set_surface("on-demand")
+        await session.change(SessionChange(surface="on-demand"))
         rows = {row.name: row for row in session.settings.describe()}
         assert (rows["surface"].value, rows["model"].value) == ("on_demand", "not set")
         assert session.context().model is None
-        session.set_surface("serverless")
-        await session.reload()  # e.g. after a login: the choice stays
+        await session.change(SessionChange(surface="serverless"))
+        await session.change(SessionChange(reload=True))  # e.g. after a login: the choice stays
         assert session.context().model == session.settings.model.value == "deepseek-ai/DeepSeek-R1-0528"
+    finally:
+        await session.aclose()
+
+
+async def test_a_key_is_probed_where_the_session_sends_requests(emulator_env, monkeypatch):
+    from tm_tui.api.errors import AuthError
+    from tm_tui.surface import Surface
+
+    # The on-demand host comes from the profile's host table, not from the environment.
+    monkeypatch.delenv("TENSORMESH_ON_DEMAND_BASE_URL")
+    hosts = {"lambda": emulator_env.on_demand_base_url}
+    ProfileStore().create(
+        Profile(name="od", surface="on-demand", gateway_provider="lambda", on_demand_hosts=hosts)
+    )
+    session = session_for("od")
+    try:
+        assert session.settings.on_demand_base_url.value == emulator_env.on_demand_base_url
+        key = session.settings.inference_api_key.value.reveal()
+        assert await session.probe_inference_key(key) is Surface.ON_DEMAND
+        with pytest.raises(AuthError):
+            await session.probe_inference_key("tmk_not_a_key_000000000000")
     finally:
         await session.aclose()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tm_tui.emulator import faults
 
-from .conftest import SIZE, open_section, settle
+from .helpers import SIZE, open_section, settle
 
 
 async def open_status(pilot) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import socket
 
 from tm_tui.screens.status import StatusRow, StatusScreen
-from tm_tui.session import LoginState
+from tm_tui.state import LoginState
 from tm_tui.widgets.error_panel import ErrorPanel
 
-from .conftest import SIZE, open_section, settle
+from .helpers import SIZE, open_section, settle
 
 
 def rows(app) -> dict[str, StatusRow]:

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
@@ -28,14 +28,16 @@ from tm_tui.api.models.inference import (
 )
 from tm_tui.api.streaming import ChatStream, CompletionStream, ResponseStream
 from tm_tui.api.transport import DEFAULT_STREAM_IDLE_TIMEOUT_S, DEFAULT_TIMEOUT_S, Reply, Sleep, Transport
-
-Surface = Literal["serverless", "on_demand"]
+from tm_tui.surface import Surface
 
 _HINTS: dict[tuple[Surface, type[APIStatusError]], str] = {
-    ("serverless", AuthError): "Check the inference API key; a control-plane login token does not work here.",
-    ("on_demand", AuthError): "Check the deployment's API key.",
-    ("on_demand", BadRequest): "Check the request and the on-demand user id (X-User-Id).",
-    ("on_demand", NotFound): "Check the model name and the on-demand user id (X-User-Id).",
+    (
+        Surface.SERVERLESS,
+        AuthError,
+    ): "Check the inference API key; a control-plane login token does not work here.",
+    (Surface.ON_DEMAND, AuthError): "Check the deployment's API key.",
+    (Surface.ON_DEMAND, BadRequest): "Check the request and the on-demand user id (X-User-Id).",
+    (Surface.ON_DEMAND, NotFound): "Check the model name and the on-demand user id (X-User-Id).",
 }
 
 
@@ -62,19 +64,20 @@ def _body(request: GenerationRequest, *, stream: bool) -> dict[str, Any]:
 class InferenceClient:
     """One inference surface. On-demand sends the canonical `X-User-Id` on every call."""
 
-    def __init__(self, transport: Transport, *, surface: Surface, user_id: str | None = None) -> None:
+    def __init__(self, transport: Transport, *, surface: Surface | str, user_id: str | None = None) -> None:
         self.transport = transport
-        self.surface = surface
-        if surface == "on_demand":
+        try:
+            self.surface = Surface.parse(surface)
+        except ValueError:
+            raise ConfigError(f"Unknown inference surface {surface!r}.") from None
+        if self.surface == Surface.ON_DEMAND:
             if not user_id:
                 raise ConfigError("On-demand inference needs a user id (TENSORMESH_ON_DEMAND_USER_ID).")
             self.user_id: str | None = canonical_user_id(user_id)
-        elif surface == "serverless":
+        else:
             if user_id:
                 raise ConfigError("The serverless surface takes no user id; it is for on-demand only.")
             self.user_id = None
-        else:
-            raise ConfigError(f"Unknown inference surface {surface!r}.")
 
     def _headers(self) -> dict[str, str]:
         return {"X-User-Id": self.user_id} if self.user_id else {}
@@ -172,7 +175,7 @@ def make_inference_client(
     http_client: httpx.AsyncClient,
     base_url: str,
     api_key: str | None,
-    surface: Surface = "serverless",
+    surface: Surface | str = Surface.SERVERLESS,
     user_id: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     *,

@@ -215,7 +215,7 @@ class _InferenceStream:
                 data = await self._next_data(self._payloads)
                 if data is _STOPPED:
                     await self._finish(stopped=True)
-                elif data is None or data.strip() == "[DONE]":
+                elif not isinstance(data, str) or data.strip() == "[DONE]":  # None: the stream ended
                     self._done_seen = data is not None
                     self._pending.extend(await self._finish())
                 else:
@@ -259,7 +259,7 @@ class _InferenceStream:
         async for event in aiter_sse(response):
             yield event.data
 
-    async def _next_data(self, payloads: AsyncGenerator[str, None]) -> str | None | object:
+    async def _next_data(self, payloads: AsyncGenerator[str, None]) -> object:  # str, None or _STOPPED
         # The read runs as its own task so that stop() can cancel it while the server is silent.
         task = self._read_task = asyncio.create_task(_next_or_none(payloads))
         try:

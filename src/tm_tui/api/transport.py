@@ -177,7 +177,7 @@ def _json_message(body: Any) -> str | None:
     detail = body.get("detail")
     if isinstance(detail, list):
         parts = [
-            item.get("msg") for item in detail if isinstance(item, dict) and isinstance(item.get("msg"), str)
+            item["msg"] for item in detail if isinstance(item, dict) and isinstance(item.get("msg"), str)
         ]
         if parts:
             return "; ".join(parts)

@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tm_tui.surface import Surface
+
 KEY_ENV = "TENSORMESH_INFERENCE_API_KEY"
 _INDENT = "    "
 
-Surface = Literal["serverless", "on_demand"]
 Route = Literal["/v1/chat/completions", "/v1/completions", "/v1/responses"]
 
 # Body keys each library takes as named arguments; anything else travels in `extra_body`.
@@ -254,7 +255,7 @@ def _imports(spec: RequestSpec, reveal: bool, library_import: str) -> list[str]:
 
 
 def tensormesh_snippet(spec: RequestSpec, *, reveal: bool = False) -> str:
-    on_demand = spec.surface == "on_demand"
+    on_demand = spec.surface == Surface.ON_DEMAND
     settings = [f"inference_api_key={_key_expression(spec, reveal)},"]
     if on_demand:
         settings += [
@@ -264,8 +265,11 @@ def tensormesh_snippet(spec: RequestSpec, *, reveal: bool = False) -> str:
         ]
     else:
         settings.append(f"serverless_base_url={spec.base_url.rstrip('/')!r},")
-    surface = "on_demand" if on_demand else "serverless"
-    call = _call(f"client.inference.{surface}.{_SDK_METHOD[spec.route]}", spec.body, _SDK_ARGS[spec.route])
+    call = _call(
+        f"client.inference.{Surface(spec.surface).value}.{_SDK_METHOD[spec.route]}",
+        spec.body,
+        _SDK_ARGS[spec.route],
+    )
     lines = [
         *_imports(spec, reveal, "from tensormesh import Tensormesh"),
         "client = Tensormesh(",

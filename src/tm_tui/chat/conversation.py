@@ -16,14 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tm_tui.chat.cost import ConversationCost, conversation_cost
 from tm_tui.chat.metrics import TurnMetrics
+from tm_tui.chat.modes import Mode
 from tm_tui.chat.params import Params, validate_params
-from tm_tui.store.history import Conversation, HistoryStore, MessageStatus, Mode, StoredMessage
+from tm_tui.store.history import Conversation, HistoryStore, MessageStatus, StoredMessage
 
-ENDPOINTS: dict[Mode, str] = {
+if TYPE_CHECKING:
+    from tm_tui.chat.code_snippets import Route
+
+ENDPOINTS: dict[Mode, Route] = {
     Mode.CHAT: "/v1/chat/completions",
     Mode.COMPLETION: "/v1/completions",
     Mode.RESPONSES: "/v1/responses",
@@ -290,6 +294,8 @@ class ChatSession:
 
     def _reload(self, conversation_id: int | None = None) -> None:
         conversation_id = conversation_id if conversation_id is not None else self.conversation_id
+        if conversation_id is None:
+            raise KeyError("no conversation to reload")  # like an unknown id
         self._conversation = self._store.load_conversation(conversation_id)
 
 

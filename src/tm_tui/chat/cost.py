@@ -117,14 +117,15 @@ def pricing_table(records: Iterable[Any]) -> dict[str, Pricing]:
     active: set[str] = set()
     for record in records:
         model = getattr(record, "model", None)
-        prices = [getattr(record, name, None) for name in ("input_token_price", "output_token_price")]
-        if not model or any(price is None for price in prices):
+        price_in = getattr(record, "input_token_price", None)
+        price_out = getattr(record, "output_token_price", None)
+        if not model or price_in is None or price_out is None:
             continue
         is_active = getattr(record, "is_active", None) is not False
         if model in active and not is_active:
             continue
         cached = getattr(record, "cached_token_price", None)
-        table[model] = Pricing(prices[0].amount, prices[1].amount, None if cached is None else cached.amount)
+        table[model] = Pricing(price_in.amount, price_out.amount, None if cached is None else cached.amount)
         if is_active:
             active.add(model)
     return table

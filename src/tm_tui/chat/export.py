@@ -13,8 +13,9 @@ from typing import Any
 from tm_tui.chat.conversation import request_messages
 from tm_tui.chat.cost import conversation_cost, format_usd
 from tm_tui.chat.metrics import TurnMetrics, summary_parts
+from tm_tui.chat.modes import Mode
 from tm_tui.chat.params import validate_params
-from tm_tui.store.history import Conversation, MessageStatus, Mode, StoredMessage
+from tm_tui.store.history import Conversation, MessageStatus, StoredMessage
 
 _STATUS_NOTES = {
     MessageStatus.STOPPED: "stopped by the user",

@@ -15,7 +15,7 @@ import string
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tm_tui.store.history import Mode
+from tm_tui.chat.modes import Mode
 
 MAX_STOP_SEQUENCES = 4
 MIN_THINKING_BUDGET = 1024
@@ -285,12 +285,12 @@ def parse_stop_sequences(text: str) -> tuple[str, ...]:
     """
     if text.strip().startswith("["):
         try:
-            items = json.loads(text)
+            listed = json.loads(text)
         except ValueError:
             raise _Invalid("stop sequences look like a JSON list but are not valid JSON") from None
-        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
             raise _Invalid("a JSON list of stop sequences must hold only strings")
-        return _non_empty(items)
+        return _non_empty(listed)
 
     items: list[list[tuple[str, bool]]] = [[]]  # (char, escaped) so trimming spares escaped spaces
     chars = iter(enumerate(text))

@@ -2,7 +2,7 @@
 
 Typical use by the app shell:
 
-    settings = resolve_settings(Flags(profile=args.profile, demo=args.demo))
+    settings = resolve_settings(LaunchOptions(profile=args.profile, demo=args.demo))
     for row in settings.describe(): ...            # name, masked value, source
     for problem in settings.problems: ...          # ConfigFileError | str, safe to show
     store = ProfileStore(settings.tui_config_dir)  # CRUD, set_active, set_model, ui prefs
@@ -27,7 +27,6 @@ _EXPORTS = {
     "demo_profile": "profiles",
     "Secret": "secrets",
     "mask": "secrets",
-    "Flags": "settings",
     "Resolved": "settings",
     "ResolvedSettings": "settings",
     "SettingRow": "settings",
@@ -43,7 +42,6 @@ _EXPORTS = {
 __all__ = [
     "ConfigFileError",
     "DEFAULT_PROFILE",
-    "Flags",
     "Profile",
     "ProfileError",
     "ProfileStore",
@@ -80,7 +78,6 @@ if TYPE_CHECKING:
     from tm_tui.config.profiles import DEFAULT_PROFILE, Profile, default_profile, demo_profile
     from tm_tui.config.secrets import Secret, mask
     from tm_tui.config.settings import (
-        Flags,
         Resolved,
         ResolvedSettings,
         SettingRow,

@@ -23,7 +23,7 @@ from tm_tui.config.tui_config import (
     rename_credentials,
     save_tui_config,
 )
-from tm_tui.config.values import Surface, parse_surface
+from tm_tui.config.values import Surface
 
 
 class ProfileStore:
@@ -116,7 +116,7 @@ class ProfileStore:
 
     def set_model(self, name: str, surface: Surface | str, model: str | None) -> Profile:
         """Remember the last chosen model of a profile for one surface."""
-        field = "model" if parse_surface(surface) == "serverless" else "on_demand_model"
+        field = "model" if Surface.parse(surface) == Surface.SERVERLESS else "on_demand_model"
         return self.update(name, **{field: model})
 
     def set_ui_prefs(self, **changes: Any) -> UiPrefs:

@@ -23,7 +23,6 @@ from tm_tui.config.values import (
     Surface,
     parse_base_url,
     parse_provider,
-    parse_surface,
     parse_uuid,
 )
 
@@ -101,7 +100,7 @@ class Profile(BaseModel):
     @field_validator("surface", mode="before")
     @classmethod
     def _surface(cls, value: object) -> object:
-        return _blank_to_none(value, parse_surface)
+        return _blank_to_none(value, Surface.parse)
 
     @field_validator("model", "on_demand_model", "ca_bundle")
     @classmethod
@@ -114,7 +113,7 @@ class Profile(BaseModel):
         return self._ephemeral
 
     def model_for(self, surface: Surface) -> str | None:
-        return self.model if surface == "serverless" else self.on_demand_model
+        return self.model if surface == Surface.SERVERLESS else self.on_demand_model
 
     def inline_secret(self, key: str) -> Secret | None:
         value = (self.inline_credentials or {}).get(key)

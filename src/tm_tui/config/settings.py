@@ -10,12 +10,12 @@ A value that does not parse (bad URL, non-UUID user id, unknown provider, missin
 reported in `problems` and the next layer is used; so is a broken file. `resolve_settings` never
 raises for bad configuration.
 
-`--demo` (`Flags.demo`) with `profile=demo_profile(...)` ignores env vars and every file, so the demo
+`--demo` (`LaunchOptions.demo`) with `profile=demo_profile(...)` ignores env vars and every file, so the demo
 is hermetic; `save_login`/`save_inference_key`/`logout` then only change the in-memory profile.
 
 Public API:
-    Flags, Resolved, SettingRow, ResolvedSettings
-    resolve_settings(flags, env=os.environ, *, profile=None, config_dir=None) -> ResolvedSettings
+    Resolved, SettingRow, ResolvedSettings
+    resolve_settings(options, env=os.environ, *, profile=None, config_dir=None) -> ResolvedSettings
     save_login(settings, tokens) -> Path | None
     save_inference_key(settings, key) -> Path | None
     logout(settings) -> list[Path]
@@ -62,9 +62,9 @@ from tm_tui.config.values import (
     parse_positive_float,
     parse_provider,
     parse_str,
-    parse_surface,
     parse_uuid,
 )
+from tm_tui.state import LaunchOptions
 
 # Source labels, as shown next to each value.
 FLAG = "flag"
@@ -91,25 +91,6 @@ ENV_TIMEOUT_SECONDS = "TENSORMESH_TIMEOUT_SECONDS"
 ENV_MAX_RETRIES = "TENSORMESH_MAX_RETRIES"
 ENV_CA_BUNDLE = "TENSORMESH_CA_BUNDLE"
 ENV_ENABLE_ON_DEMAND = "TENSORMESH_ENABLE_ON_DEMAND"
-
-
-@dataclass(frozen=True)
-class Flags:
-    """Command-line values; None = not given. Secrets are kept out of repr."""
-
-    profile: str | None = None
-    serverless_base_url: str | None = None
-    on_demand_base_url: str | None = None
-    control_plane_base_url: str | None = None
-    inference_api_key: str | None = field(default=None, repr=False)
-    control_plane_token: str | None = field(default=None, repr=False)
-    on_demand_user_id: str | None = None
-    surface: str | None = None
-    model: str | None = None
-    gateway_provider: str | None = None
-    timeout: float | str | None = None
-    ca_bundle: str | None = None
-    demo: bool = False
 
 
 @dataclass(frozen=True)
@@ -218,7 +199,7 @@ class _Picker:
 
 
 def resolve_settings(
-    flags: Flags,
+    flags: LaunchOptions,
     env: Mapping[str, str] | None = None,
     *,
     profile: Profile | None = None,
@@ -236,14 +217,15 @@ def resolve_settings(
     provider = picker.pick(
         "gateway_provider",
         parse_provider,
-        layers.of("gateway_provider", tm_key="gateway_provider", env_var=None),
+        layers.of("provider", profile_field="gateway_provider", tm_key="gateway_provider", env_var=None),
         Resolved(DEFAULT_PROVIDER, DEFAULT),
     )
     surface = picker.pick(
-        "surface", parse_surface, layers.of("surface", env_var=None), Resolved("serverless", DEFAULT)
+        "surface", Surface.parse, layers.of("surface", env_var=None), Resolved(Surface.SERVERLESS, DEFAULT)
     )
-    model_field = "model" if surface.value == "serverless" else "on_demand_model"
-    tm_model_key = None if surface.value == "serverless" else "gateway_model_id"
+    serverless = surface.value == Surface.SERVERLESS
+    model_field = "model" if serverless else "on_demand_model"
+    tm_model_key = None if serverless else "gateway_model_id"
     auth = layers.auth()
 
     settings = ResolvedSettings(
@@ -253,14 +235,17 @@ def resolve_settings(
             "control_plane_base_url",
             parse_base_url,
             layers.of(
-                "control_plane_base_url", env_var=ENV_CONTROL_PLANE_BASE_URL, tm_key="controlplane_base"
+                "control_plane_url",
+                env_var=ENV_CONTROL_PLANE_BASE_URL,
+                profile_field="control_plane_base_url",
+                tm_key="controlplane_base",
             ),
             Resolved(DEFAULT_CONTROL_PLANE_BASE_URL, DEFAULT),
         ),
         serverless_base_url=picker.pick(
             "serverless_base_url",
             parse_base_url,
-            layers.of("serverless_base_url", env_var=ENV_SERVERLESS_BASE_URL),
+            layers.of("serverless_url", env_var=ENV_SERVERLESS_BASE_URL, profile_field="serverless_base_url"),
             Resolved(DEFAULT_SERVERLESS_BASE_URL, DEFAULT),
         ),
         gateway_provider=provider,
@@ -268,7 +253,9 @@ def resolve_settings(
             "on_demand_base_url",
             parse_base_url,
             [
-                *layers.of("on_demand_base_url", env_var=ENV_ON_DEMAND_BASE_URL),
+                *layers.of(
+                    "on_demand_url", env_var=ENV_ON_DEMAND_BASE_URL, profile_field="on_demand_base_url"
+                ),
                 layers.host_for(provider.value),
             ],
             Resolved(
@@ -279,7 +266,7 @@ def resolve_settings(
             "inference_api_key",
             _parse_secret,
             layers.of(
-                "inference_api_key",
+                None,
                 env_var=ENV_INFERENCE_API_KEY,
                 tm_key="gateway_api_key",
                 profile_field=None,
@@ -292,7 +279,12 @@ def resolve_settings(
         on_demand_user_id=picker.pick(
             "on_demand_user_id",
             parse_uuid,
-            layers.of("on_demand_user_id", env_var=ENV_ON_DEMAND_USER_ID, tm_key="gateway_user_id"),
+            layers.of(
+                "user_id",
+                env_var=ENV_ON_DEMAND_USER_ID,
+                profile_field="on_demand_user_id",
+                tm_key="gateway_user_id",
+            ),
             Resolved(None, DEFAULT),
         ),
         surface=surface,
@@ -353,7 +345,7 @@ def _load_or_problem[T](picker: _Picker, load: Callable[[], T], fallback: T) -> 
 
 
 def _choose_profile(
-    picker: _Picker, flags: Flags, tui: TuiConfig, given: Profile | None
+    picker: _Picker, flags: LaunchOptions, tui: TuiConfig, given: Profile | None
 ) -> tuple[Resolved[str], Profile]:
     if given is not None:
         chosen = (
@@ -379,7 +371,12 @@ class _Layers:
     """The per-layer raw values for the chosen profile, produced in precedence order."""
 
     def __init__(
-        self, flags: Flags, env: Mapping[str, str], profile: Profile, config_dir: Path, picker: _Picker
+        self,
+        flags: LaunchOptions,
+        env: Mapping[str, str],
+        profile: Profile,
+        config_dir: Path,
+        picker: _Picker,
     ):
         self.flags = flags
         # Demo mode is hermetic: no env vars, no files.
@@ -397,7 +394,8 @@ class _Layers:
         self.credentials_origin = str(credentials_path(config_dir))
         self.stored: dict[str, Any] = {}
         if not profile.ephemeral:
-            all_stored = _load_or_problem(picker, lambda: load_credentials(config_dir), {})
+            no_credentials: dict[str, dict[str, Any]] = {}
+            all_stored = _load_or_problem(picker, lambda: load_credentials(config_dir), no_credentials)
             self.stored = all_stored.get(profile.name, {})
         shares_tm = profile.uses_tm_cli_files and not self.hermetic
         self.tm_config = TmCliConfig(path=self.tm_config_path)
@@ -418,7 +416,8 @@ class _Layers:
         tm_key: str | None = None,
         stored_key: str | None = None,
     ) -> Iterator[_Candidate]:
-        """Candidates for one setting. `profile_field=True` means "the same name as the flag"."""
+        """Candidates for one setting. `flag` is the `LaunchOptions` field (named after its
+        command-line flag); `profile_field=True` means "the profile field of the same name"."""
         if flag is not None:
             yield getattr(self.flags, flag), FLAG, f"--{flag.replace('_', '-')}"
         if env_var is not None:
@@ -443,12 +442,9 @@ class _Layers:
 
     def auth(self) -> tuple[Resolved[Secret | None], Resolved[Secret | None]]:
         """(control-plane token, refresh token): the refresh token comes from the same record."""
-        for raw, source, origin in (
-            (self.flags.control_plane_token, FLAG, "--control-plane-token"),
-            (self.env.get(ENV_CONTROL_PLANE_TOKEN), ENV, ENV_CONTROL_PLANE_TOKEN),
-        ):
-            if raw and raw.strip():
-                return Resolved(Secret(raw.strip()), source, origin), Resolved(None, DEFAULT)
+        raw = self.env.get(ENV_CONTROL_PLANE_TOKEN)
+        if raw and raw.strip():
+            return Resolved(Secret(raw.strip()), ENV, ENV_CONTROL_PLANE_TOKEN), Resolved(None, DEFAULT)
         stored = self.stored.get("auth") or {}
         token, refresh = stored.get("access_token"), stored.get("refresh_token")
         if isinstance(token, str) and token.strip():

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Literal
 
-Surface = Literal["serverless", "on_demand"]
-SURFACES: tuple[Surface, ...] = ("serverless", "on_demand")
+from tm_tui.surface import Surface
+
+__all__ = ["Surface"]  # re-exported: config code takes it from here; `Surface.parse` parses it
 
 PROVIDER_BASES: dict[str, str] = {
     "nebius": "https://external.nebius.tensormesh.ai",
@@ -52,7 +52,7 @@ def parse_positive_float(raw: object) -> float:
     if isinstance(raw, bool):
         raise ValueError("expected a number > 0, got boolean")
     try:
-        value = float(raw.strip() if isinstance(raw, str) else raw)  # type: ignore[arg-type]
+        value = float(raw.strip() if isinstance(raw, str) else raw)  # type: ignore[arg-type]  # float() refuses the rest: caught below
     except (TypeError, ValueError):
         raise ValueError(f"expected a number > 0, got {_type_name(raw)}") from None
     if not value > 0 or value == float("inf"):
@@ -64,7 +64,7 @@ def parse_non_negative_int(raw: object) -> int:
     if isinstance(raw, bool | float):
         raise ValueError(f"expected an integer >= 0, got {_type_name(raw)}")
     try:
-        value = int(raw.strip(), 10) if isinstance(raw, str) else int(raw)  # type: ignore[call-overload]
+        value = int(raw.strip(), 10) if isinstance(raw, str) else int(raw)  # type: ignore[call-overload]  # int() refuses the rest: caught below
     except (TypeError, ValueError):
         raise ValueError(f"expected an integer >= 0, got {_type_name(raw)}") from None
     if value < 0:
@@ -98,18 +98,6 @@ def provider_for_cloud(cloud_provider: str | None) -> str | None:
     if not cloud_provider:
         return None
     return CLOUD_PROVIDERS.get(cloud_provider.strip().upper())
-
-
-def parse_surface(raw: object) -> Surface:
-    """`serverless` or `on_demand`; `on-demand`/`ondemand` and any case are accepted."""
-    value = parse_str(raw).lower().replace("-", "_")
-    if value == "ondemand":
-        value = "on_demand"
-    if value == "serverless":
-        return "serverless"
-    if value == "on_demand":
-        return "on_demand"
-    raise ValueError("expected serverless or on_demand")
 
 
 def parse_ca_bundle(raw: object) -> str:

@@ -32,17 +32,18 @@ so it works unchanged around the control-plane app.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import fnmatch
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 # Called through this module's name so tests can pin the ids of canned errors (tests/tui patch it).
 from tm_tui.emulator.http_common import grpc_error, new_request_id, openai_error
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
 Message = dict[str, Any]
 
 SURFACES = ("serverless", "on_demand", "control_plane", "*")
@@ -206,7 +207,7 @@ class FaultRegistry:
         with self._lock:
             return [replace(f) for f in self._faults]
 
-    def match(self, surface: str, method: str, path: str) -> list[Fault]:
+    def match(self, surface: str, method: str, path: str) -> builtins.list[Fault]:  # `list` is a method here
         """The faults that apply to this request; each use counts against its `times`."""
         with self._lock:
             matched = [f for f in self._faults if f.applies_to(surface, method, path)]

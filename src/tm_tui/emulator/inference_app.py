@@ -567,7 +567,7 @@ class InferenceHandlers:
         await turn.pacer.tokens(sum(g.completion_tokens for g in gens))
         choices = []
         for index, gen in enumerate(gens):
-            choice = {
+            choice: dict[str, Any] = {
                 "index": index,
                 "text": gen.content,
                 "finish_reason": gen.finish_reason,

@@ -269,8 +269,10 @@ def _argument(rng: random.Random, name: str, schema: Mapping[str, Any], prompt: 
 
 
 def _arguments(rng: random.Random, fn: Mapping[str, Any], prompt: str) -> str:
-    params = fn.get("parameters") if isinstance(fn.get("parameters"), Mapping) else {}
-    props = params.get("properties") if isinstance(params.get("properties"), Mapping) else {}
+    params = fn.get("parameters")
+    params = params if isinstance(params, Mapping) else {}
+    props = params.get("properties")
+    props = props if isinstance(props, Mapping) else {}
     required = [p for p in params.get("required") or [] if p in props] or list(props)
     args = {name: _argument(rng, name, props[name] or {}, prompt) for name in required}
     return json.dumps(args, ensure_ascii=False)

@@ -27,7 +27,9 @@ VOCAB_SIZE = 256 + 256**2 + 256**3
 _PIECE = re.compile(r"\s?[^\W\d_]+|\s?\d{1,3}|\s?[^\s\w]+|\s+|[\s\S]", re.UNICODE)
 
 
-def _hex_bytes(error: UnicodeDecodeError) -> tuple[str, int]:
+def _hex_bytes(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):  # registered for decoding only
+        raise error
     bad = error.object[error.start : error.end]
     return "".join(f"<0x{b:02X}>" for b in bad), error.end
 

@@ -3,8 +3,8 @@ login (start, countdown, cancel, refresh, log out), and the inference API key (p
 of the user's keys from the control plane) — validated against the active surface before it is saved.
 
 Workers do the network and file work and post one message each; the handlers own the widgets.
-After any credential change the session re-reads its settings (`Session.reload`), which bumps its
-generation: every section, this one included, reloads through `session_changed`.
+After any credential change the app re-reads the settings (`change_session(SessionChange(save=…))`),
+which bumps the session's generation: every section, this one included, reloads through `session_changed`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sys
 import webbrowser
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -28,10 +29,11 @@ from textual.widgets import DataTable, Input, Static
 
 from tm_tui.config.secrets import mask
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.session import AppContext, LoginState
+from tm_tui.session import SessionChange
+from tm_tui.state import AppContext, ContextChanged, LoginState
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.confirm import ConfirmScreen
-from tm_tui.widgets.context_bar import ContextChanged
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.login_panel import LoginPanel
 from tm_tui.widgets.masked_input import SecretInput
 
@@ -89,45 +91,6 @@ def user_lines(user: User) -> Table:
     for label, value in rows:
         table.add_row(label, Text(sanitize(value) if value else "—"))
     return table
-
-
-async def user_id_for_on_demand(session: Session) -> str | None:
-    """The profile's on-demand user id, else the logged-in user's id (what `tm init --sync` stores)."""
-    user_id = session.settings.on_demand_user_id.value
-    if user_id or session.control_plane is None:
-        return user_id
-    return (await session.control_plane.profile()).id
-
-
-async def probe_inference_key(session: Session, key: str) -> str:
-    """Check `key` with a cheap authenticated call (`/v1/models`) on the active surface; returns the
-    surface. Raises the typed API error when the key does not work."""
-    from tm_tui.api.errors import ConfigError
-    from tm_tui.api.inference import make_inference_client
-
-    settings = session.settings
-    surface = session.surface
-    user_id = None
-    if surface == "on_demand":
-        user_id = await user_id_for_on_demand(session)
-        if not user_id:
-            raise ConfigError(
-                "On-demand keys are checked with a user id, and none is set.",
-                hint="Set the on-demand user id in Settings, or log in to the control plane.",
-            )
-    base = (
-        settings.serverless_base_url.value if surface == "serverless" else settings.on_demand_base_url.value
-    )
-    client = make_inference_client(
-        session.http,  # type: ignore[arg-type]
-        base,
-        key,
-        surface,  # type: ignore[arg-type]
-        user_id,
-        settings.timeout.value,
-    )
-    await client.models()
-    return surface
 
 
 def open_in_gui_browser(url: str, env: Mapping[str, str]) -> bool:
@@ -285,8 +248,11 @@ class AccountScreen(SectionScreen):
     async def load_user(self, session: Session) -> None:
         from tm_tui.api.errors import TmError
 
+        client = session.control_plane
+        if client is None:  # checked by the caller; nothing to ask
+            return
         try:
-            user = await session.control_plane.profile()  # type: ignore[union-attr]
+            user = await client.profile()
         except TmError as error:
             self.post_message(self.UserLoaded(None, error))
         else:
@@ -297,8 +263,11 @@ class AccountScreen(SectionScreen):
     async def load_keys(self, session: Session) -> None:
         from tm_tui.api.errors import TmError
 
+        client = session.control_plane
+        if client is None:  # checked by the caller; nothing to ask
+            return
         try:
-            keys = await session.control_plane.list_api_keys(include_deleted=True)  # type: ignore[union-attr]
+            keys = await client.list_api_keys(include_deleted=True)
         except TmError as error:
             self.post_message(self.KeysLoaded(None, error))
         else:
@@ -372,16 +341,15 @@ class AccountScreen(SectionScreen):
         settings = session.settings
         try:
             login = await start_login(
-                session.http,  # type: ignore[arg-type]
+                session.http,
                 settings.control_plane_base_url.value,
                 timeout=settings.timeout.value,
             )
             opened = await asyncio.to_thread(self.open_browser, login.auth_url)
             self.post_message(self.LoginStarted(login.auth_url, self.login_max_wait_s, opened))
             tokens = await poll_login(login, max_wait_s=self.login_max_wait_s)
-            path = await asyncio.to_thread(save_login, settings, tokens)
-            await session.reload()
-            await session.check_login()
+            change = SessionChange(save=partial(save_login, settings, tokens))
+            path = await self.app.change_session(change)
         except LoginError as error:
             error.hint = error.hint or LOGIN_AGAIN
             self.post_message(self.LoginOutcome(error=error))
@@ -391,7 +359,6 @@ class AccountScreen(SectionScreen):
             return
         who = f" as {session.display_name}" if session.display_name else ""
         self.post_message(self.LoginOutcome(f"Logged in{who}; the tokens were {saved_where(path)}."))
-        self.post_message(ContextChanged())
 
     def open_browser(self, url: str) -> bool:
         """Open the login page where a graphical browser exists; never in headless runs (tests)."""
@@ -440,19 +407,17 @@ class AccountScreen(SectionScreen):
         settings = session.settings
         try:
             tokens = await refresh_tokens(
-                session.http,  # type: ignore[arg-type]
+                session.http,
                 settings.control_plane_base_url.value,
                 refresh.reveal(),
                 timeout=settings.timeout.value,
             )
-            path = await asyncio.to_thread(save_login, settings, tokens)
-            await session.reload()
-            await session.check_login()
+            change = SessionChange(save=partial(save_login, settings, tokens))
+            path = await self.app.change_session(change)
         except (TmError, ConfigFileError) as error:
             self.post_message(self.LoginOutcome(error=error))
             return
         self.post_message(self.LoginOutcome(f"Token refreshed; the new tokens were {saved_where(path)}."))
-        self.post_message(ContextChanged())
 
     def action_logout(self) -> None:
         question = (
@@ -470,9 +435,8 @@ class AccountScreen(SectionScreen):
         from tm_tui.config import ConfigFileError, logout
 
         try:
-            changed = await asyncio.to_thread(logout, session.settings)
-            await session.reload()
-            await session.check_login()
+            change = SessionChange(save=partial(logout, session.settings))
+            changed = await self.app.change_session(change) or []
         except ConfigFileError as error:
             self.post_message(self.LoginOutcome(error=error))
             return
@@ -481,7 +445,6 @@ class AccountScreen(SectionScreen):
         if token.value:  # an env var or a flag still provides one
             text += f" A token from {token.label} still applies: unset it to log out completely."
         self.post_message(self.LoginOutcome(text))
-        self.post_message(ContextChanged())
 
     # -- inference API key ---------------------------------------------------------------------------
     def action_set_key(self) -> None:
@@ -529,19 +492,18 @@ class AccountScreen(SectionScreen):
         from tm_tui.config import ConfigFileError, save_inference_key
 
         try:
-            surface = await probe_inference_key(session, key)
+            surface = await session.probe_inference_key(key)
         except TmError as error:
             self.post_message(self.KeyChecked(error=error))
             return
         try:
-            path = await asyncio.to_thread(save_inference_key, session.settings, key)
-            await session.reload()
+            change = SessionChange(save=partial(save_inference_key, session.settings, key))
+            path = await self.app.change_session(change)
         except ConfigFileError as error:
             self.post_message(self.KeyChecked(error=error))
             return
         where = "serverless" if surface == "serverless" else "on-demand"
         self.post_message(self.KeyChecked(f"✓ {mask(key)} works on {where}; {saved_where(path)}."))
-        self.post_message(ContextChanged())
 
     def on_account_screen_key_checked(self, message: KeyChecked) -> None:
         if message.error is None:

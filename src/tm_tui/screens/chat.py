@@ -27,11 +27,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Select, Static
 
 from tm_tui.screens.sections import SECTIONS, SectionScreen
-from tm_tui.session import SURFACE_NAMES
-from tm_tui.widgets.context_bar import ContextChanged
+from tm_tui.session import SessionChange
+from tm_tui.surface import Surface
 from tm_tui.widgets.metrics_bar import ConversationBar
 from tm_tui.widgets.prompt_messages import PromptRecall, PromptSubmitted
 
@@ -147,7 +148,7 @@ class ChatScreen(SectionScreen):
         with Horizontal(id="chat-toolbar"):  # stand-ins until `_mount_toolbar` (after the first frame)
             yield Static(MODE_LABELS["chat"], id="chat-mode-stub", classes="toolbar-stub", markup=False)
             yield Static(
-                SURFACE_NAMES["serverless"], id="chat-surface-stub", classes="toolbar-stub", markup=False
+                Surface.SERVERLESS.label, id="chat-surface-stub", classes="toolbar-stub", markup=False
             )
             yield Static("model…", id="chat-model-stub", classes="toolbar-stub", markup=False)
         with Horizontal(id="chat-main"), VerticalScroll(id="conversation"):
@@ -181,14 +182,14 @@ class ChatScreen(SectionScreen):
     async def _mount_toolbar(self) -> None:
         """The toolbar's dropdowns, in place of their stand-ins: three `Select`s (each with its option
         list) are a good part of a first frame's cost, and nothing needs them before the session."""
-        selects = [
+        selects: list[Widget] = [
             Select(
                 [(label, mode) for mode, label in MODE_LABELS.items()],
                 value="chat", allow_blank=False, id="chat-mode", compact=True,
             ),
             Select(
-                [(name, surface) for surface, name in SURFACE_NAMES.items()],
-                value="serverless", allow_blank=False, id="chat-surface", compact=True,
+                [(surface.label, surface) for surface in Surface],
+                value=Surface.SERVERLESS, allow_blank=False, id="chat-surface", compact=True,
             ),
             Select([], prompt="model…", id="chat-model", compact=True),
         ]  # fmt: skip
@@ -285,27 +286,28 @@ class ChatScreen(SectionScreen):
         session = self.app.session
         if session is None or not isinstance(event.value, str) or event.value == session.surface:
             return
-        session.set_surface(event.value)
-        self.post_message(ContextChanged())
+        self.app.request_session_change(SessionChange(surface=event.value))
         self.load_models(session, event.value)
 
     @on(Select.Changed, "#chat-model")
     def _model_chosen(self, event: Select.Changed) -> None:
         session = self.app.session
+        # The surface shown beside it: a change of surface may still be on its way to the session.
+        surface = self.query_one("#chat-surface", Select).value
         if (
             session is None
             or not isinstance(event.value, str)
-            or event.value == session.model(session.surface)
+            or not isinstance(surface, str)
+            or event.value == session.model(surface)
         ):
             return
-        session.set_model(session.surface, event.value)
-        self.post_message(ContextChanged())
+        self.app.request_session_change(SessionChange(surface=surface, model=event.value))
 
     @on(Select.Changed, "#chat-mode")
     def _mode_chosen(self, event: Select.Changed) -> None:
         if self.chat is None and self._params is None:
             return  # the select's first announcement: a new chat reads the select itself
-        from tm_tui.store.history import Mode
+        from tm_tui.chat.modes import Mode
 
         mode = Mode(str(event.value))
         if self.chat is not None and mode is not self.chat.mode:
@@ -336,7 +338,7 @@ class ChatScreen(SectionScreen):
 
     def _new_chat(self) -> None:
         from tm_tui.chat.conversation import ChatSession
-        from tm_tui.store.history import Mode
+        from tm_tui.chat.modes import Mode
 
         assert self.store is not None
         session = self.app.session
@@ -615,7 +617,7 @@ class ChatScreen(SectionScreen):
         widget = self._focused_message()
         if widget is None:
             return
-        text = widget.text if isinstance(widget, UserMessage) else widget.content  # type: ignore[attr-defined]
+        text = widget.text if isinstance(widget, UserMessage) else widget.content  # type: ignore[attr-defined]  # the other kind, AssistantMessage, has it
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {len(text)} characters to the clipboard (OSC 52).")
 
@@ -651,11 +653,10 @@ class ChatScreen(SectionScreen):
         session = self.app.session
         conversation_surface = self.store.load_conversation(conversation_id).surface
         if session is not None and chat.model:
-            surface = conversation_surface if conversation_surface in SURFACE_NAMES else session.surface
-            session.set_surface(surface)
-            session.set_model(surface, chat.model)
-            self.query_one("#chat-surface", Select).value = surface
-            self.post_message(ContextChanged())
+            surface = conversation_surface if conversation_surface in Surface else session.surface
+            self.app.request_session_change(SessionChange(surface=surface, model=chat.model))
+            with self.prevent(Select.Changed):  # the request above covers the surface
+                self.query_one("#chat-surface", Select).value = surface
             self.load_models(session, surface)
         await self.render_conversation()
 

@@ -21,11 +21,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Select, Static
 
-from tm_tui.session import SURFACE_NAMES
-from tm_tui.store.history import MessageStatus, Mode
+from tm_tui.chat.modes import Mode
+from tm_tui.store.history import MessageStatus
+from tm_tui.surface import Surface
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.chat_message import AssistantMessage
 from tm_tui.widgets.context_bar import ContextBar
-from tm_tui.widgets.error_panel import sanitize
 from tm_tui.widgets.prompt_input import PromptInput
 from tm_tui.widgets.prompt_messages import PromptSubmitted
 
@@ -46,7 +47,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return f"{self.model} @ {SURFACE_NAMES.get(self.surface, self.surface)}"
+        return f"{self.model} @ {Surface(self.surface).label}"
 
 
 class TargetRow(Horizontal):
@@ -59,7 +60,7 @@ class TargetRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(f"{'ABC'[self.index]}", classes="target-name", markup=False)
-        options = [(name, surface) for surface, name in SURFACE_NAMES.items()]
+        options: list[tuple[str, str]] = [(surface.label, surface) for surface in Surface]
         if self.index == MAX_TARGETS - 1:
             options.append(("off", OFF))
         yield Select(options, value=self.initial_surface or OFF, allow_blank=False, classes="target-surface",
@@ -92,7 +93,7 @@ class CompareScreen(Screen[None]):
         Binding("escape", "stop_or_close", "Stop / close", id="compare.stop"),
     ]
 
-    app: TmApp  # type: ignore[assignment]
+    app: TmApp
 
     def __init__(
         self,
@@ -134,8 +135,8 @@ class CompareScreen(Screen[None]):
 
     def _default_surfaces(self) -> list[str | None]:
         session = self.app.session
-        first = session.surface if session else "serverless"
-        other = "on_demand" if first == "serverless" else "serverless"
+        first = session.surface if session else Surface.SERVERLESS
+        other = Surface.ON_DEMAND if first == Surface.SERVERLESS else Surface.SERVERLESS
         second = other if session is not None and session.inference(other) is not None else first
         return [first, second, None]
 

@@ -20,7 +20,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tm_tui.store.history import ConversationSummary, HistoryStore
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 
 PAGE = 200  # conversations listed per search; history is searched, not scrolled through
 
@@ -128,9 +128,10 @@ class HistoryBrowser(ModalScreen[int | None]):
         self._note(f"Renaming “{sanitize(summary.title)}”: type the new title and press enter.")
 
     def _finish_rename(self, title: str) -> None:
-        renamed = self._renaming is not None and bool(title.strip())
-        if renamed:
-            self.store.rename(self._renaming, title)  # type: ignore[arg-type]
+        renaming = self._renaming
+        renamed = renaming is not None and bool(title.strip())
+        if renaming is not None and renamed:
+            self.store.rename(renaming, title)
         self._end_rename()
         if renamed:
             self._note("Renamed.")

@@ -17,7 +17,8 @@ from textual.message import Message
 
 from tm_tui.chat.conversation import ENDPOINTS
 from tm_tui.chat.metrics import TurnMetrics, metrics_from_stream, status_of
-from tm_tui.store.history import MessageStatus, Mode, StoredMessage
+from tm_tui.chat.modes import Mode
+from tm_tui.store.history import MessageStatus, StoredMessage
 
 if TYPE_CHECKING:
     from textual.worker import Worker
@@ -50,7 +51,7 @@ def request_spec(client: InferenceClient, mode: Mode, body: dict[str, Any]) -> R
     return RequestSpec(
         surface=client.surface,
         base_url=client.transport.base_url,
-        route=ENDPOINTS[mode],  # type: ignore[arg-type]
+        route=ENDPOINTS[mode],
         body=body,
         api_key=client.transport.token,
         user_id=client.user_id,

@@ -12,7 +12,7 @@ A served gateway model name can also be typed by hand.
 
 from __future__ import annotations
 
-import asyncio
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -26,7 +26,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, LoadingIndicator, Static, TabbedContent, TabPane
 
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.widgets.context_bar import ContextChanged
+from tm_tui.session import SessionChange
+from tm_tui.surface import Surface
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.deployment_table import (
     DeploymentTable,
     gpu_text,
@@ -34,14 +36,14 @@ from tm_tui.widgets.deployment_table import (
     short_enum,
     unusable_reason,
 )
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.model_table import ModelRow, ModelTable, context_text, price_text
 
 if TYPE_CHECKING:
     from tm_tui.api.models.control_plane import Deployment
     from tm_tui.session import Session
 
-SERVERLESS, ON_DEMAND = "serverless", "on_demand"
+SERVERLESS, ON_DEMAND = Surface.SERVERLESS, Surface.ON_DEMAND
 PRICING_HINT = "Prices show — until you log in to the control plane (Account, l)."
 
 
@@ -327,16 +329,15 @@ class ModelsScreen(SectionScreen):
     def choose_serverless(self, row: ModelRow) -> None:
         self.store_choice(SERVERLESS, row.id, f"Serverless model: {sanitize(row.id)}.")
 
-    def store_choice(self, surface: str, model: str, text: str) -> None:
+    @work(group="models-store")  # not exclusive: every choice is stored, in order
+    async def store_choice(self, surface: Surface, model: str, text: str) -> None:
         """Make `model` the one of `surface`, and `surface` the active one; `text` says so."""
         from tm_tui.config import ConfigFileError, ProfileError
 
-        session = self.app.session
-        if session is None:
+        if self.app.session is None:
             return
         try:
-            session.set_model(surface, model)
-            session.set_surface(surface)
+            await self.app.change_session(SessionChange(surface=surface, model=model))
         except (ProfileError, ConfigFileError) as error:
             self.post_message(self.Chosen(surface, error=error))
             return
@@ -358,10 +359,9 @@ class ModelsScreen(SectionScreen):
         """Store the host (via the provider), key, user id and model, like `tm init --sync`."""
         from tm_tui.api.errors import ConfigError, TmError
         from tm_tui.config import ConfigFileError, ProfileError, save_inference_key
-        from tm_tui.screens.account import user_id_for_on_demand
 
         try:
-            user_id = await user_id_for_on_demand(session)
+            user_id = await session.on_demand_user_id()
             if not user_id:
                 raise ConfigError(
                     "No on-demand user id is known.",
@@ -373,11 +373,14 @@ class ModelsScreen(SectionScreen):
             }
             if not session.settings.on_demand_user_id.value:
                 changes["on_demand_user_id"] = user_id
-            session.update_profile(**changes)
-            await asyncio.to_thread(save_inference_key, session.settings, deployment.api_key)
-            session.set_model(ON_DEMAND, deployment.inference_name)
-            session.set_surface(ON_DEMAND)
-            await session.reload()
+            change = SessionChange(
+                profile_fields=changes,
+                save=partial(save_inference_key, session.settings, deployment.api_key),
+                surface=ON_DEMAND,
+                model=deployment.inference_name,
+                reload=True,
+            )
+            await self.app.change_session(change)
         except (TmError, ProfileError, ConfigFileError) as error:
             self.post_message(self.Chosen(ON_DEMAND, error=error))
             return
@@ -399,7 +402,6 @@ class ModelsScreen(SectionScreen):
             self.show_choice("✗ The choice was not saved.")
             return
         self.show_choice(f"✓ {message.text}")
-        self.post_message(ContextChanged())
 
     def show_choice(self, text: str) -> None:
         self.query_one("#choice-message", Static).update(Text(text, "bold"))

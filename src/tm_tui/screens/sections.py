@@ -34,7 +34,8 @@ from tm_tui.widgets.section_strip import SectionStrip
 
 if TYPE_CHECKING:
     from tm_tui.app import TmApp
-    from tm_tui.session import AppContext, Session
+    from tm_tui.session import Session
+    from tm_tui.state import AppContext
 
 
 @dataclass(frozen=True)
@@ -144,9 +145,9 @@ class SectionScreen(Screen):
 
     SECTION_ID: ClassVar[str]
     # "-narrow" below 100 columns (e.g. 80x24): stylesheets stack side-by-side panes there.
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
 
-    app: TmApp  # type: ignore[assignment]  # narrows Screen.app for subclasses
+    app: TmApp  # narrows Screen.app for subclasses
 
     def __init__(self) -> None:
         super().__init__()

@@ -1,7 +1,7 @@
 """Settings section: profiles (list, create, edit, switch at runtime, delete) and the theme.
 
 Profiles live in tm-tui's config.toml (`ProfileStore`); the demo profile of `--demo` lives in memory
-only and is listed but not editable. Switching rebuilds the session's clients (`switch_profile`), so
+only and is listed but not editable. Switching asks the app to rebuild the session's clients (`SessionChange`), so
 every section reloads through `ContextChanged` — no restart. The right-hand pane shows every resolved
 setting of the active profile and where it came from.
 """
@@ -20,16 +20,18 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from tm_tui import text_safety
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.widgets import urls
+from tm_tui.session import SessionChange
+from tm_tui.text_safety import sanitize
 from tm_tui.widgets.confirm import ConfirmScreen
-from tm_tui.widgets.context_bar import ContextChanged
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.profile_form import TEXT_FIELDS, ProfileForm, Values
 
 if TYPE_CHECKING:
     from tm_tui.config import Profile, ProfileStore
-    from tm_tui.session import AppContext, Session
+    from tm_tui.session import Session
+    from tm_tui.state import AppContext
 
 DEMO = "demo"
 # Profile fields shown in the details pane: (field, label).
@@ -54,12 +56,12 @@ def profile_details(profile: Profile) -> Table:
         elif value is None:
             shown = Text("not set", "dim italic")
         elif field.endswith("_url"):
-            shown = Text(urls.display_url(value))
+            shown = Text(text_safety.display_url(value))
         else:
             shown = Text(sanitize(str(value)))
         table.add_row(label, shown)
     for provider, url in sorted(profile.on_demand_hosts.items()):
-        table.add_row(f"Host for {provider}", Text(urls.display_url(url)))
+        table.add_row(f"Host for {provider}", Text(text_safety.display_url(url)))
     return table
 
 
@@ -69,7 +71,7 @@ def resolved_table(session: Session) -> Table:
     table.add_column("Value", overflow="fold")
     table.add_column("From", style="dim", overflow="fold")
     for row in session.settings.describe():
-        value = urls.display_url(row.value) if row.name.endswith("URL") else sanitize(row.value)
+        value = text_safety.display_url(row.value) if row.name.endswith("URL") else sanitize(row.value)
         table.add_row(row.name, Text(value), Text(sanitize(row.source)))
     return table
 
@@ -256,14 +258,20 @@ class SettingsScreen(SectionScreen):
         if not name or session is None:
             return
         if name == session.profile_name:
-            self.apply_edit(session, name)  # the active profile: rebuild the clients with it
+            self.apply_edit(name)  # the active profile: rebuild the clients with it
         else:
             self.load_profiles(session)
             self.show_message(f"Saved profile {name}.")
 
     @work(exclusive=True, group="settings-profile")
-    async def apply_edit(self, session: Session, name: str) -> None:
-        await session.reload()
+    async def apply_edit(self, name: str) -> None:
+        from tm_tui.config import ConfigFileError, ProfileError
+
+        try:
+            await self.app.change_session(SessionChange(reload=True))
+        except (ProfileError, ConfigFileError) as error:
+            self.post_message(self.Switched(name, error))
+            return
         self.post_message(self.Switched(name))
 
     def action_switch_profile(self) -> None:
@@ -275,14 +283,14 @@ class SettingsScreen(SectionScreen):
             self.show_message(f"{name} is already the active profile.")
             return
         self.show_message(f"Switching to {name}…")
-        self.switch_to(session, name)
+        self.switch_to(name)
 
     @work(exclusive=True, group="settings-profile")
-    async def switch_to(self, session: Session, name: str) -> None:
+    async def switch_to(self, name: str) -> None:
         from tm_tui.config import ConfigFileError, ProfileError
 
         try:
-            await session.switch_profile(name)
+            await self.app.change_session(SessionChange(profile=name))
         except (ProfileError, ConfigFileError) as error:
             self.post_message(self.Switched(name, error))
             return
@@ -295,7 +303,6 @@ class SettingsScreen(SectionScreen):
             return
         if session is not None:
             self.app.show_problems(session)
-        self.post_message(ContextChanged())  # the app re-reads the session; every section reloads
         self.show_message(f"Active profile: {message.name}.")
 
     def action_delete_profile(self) -> None:

@@ -20,18 +20,22 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from tm_tui import text_safety
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.widgets import urls
-from tm_tui.widgets.context_bar import ContextChanged
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.state import ContextChanged
+from tm_tui.surface import Surface
+from tm_tui.text_safety import sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 
 if TYPE_CHECKING:
     from tm_tui.session import Session
 
+CONTROL_PLANE = "control_plane"
+# Rows: the two inference surfaces, then the control plane.
 SURFACES: tuple[tuple[str, str], ...] = (
-    ("serverless", "Serverless inference"),
-    ("on_demand", "On-demand inference"),
-    ("control_plane", "Control plane"),
+    (Surface.SERVERLESS, "Serverless inference"),
+    (Surface.ON_DEMAND, "On-demand inference"),
+    (CONTROL_PLANE, "Control plane"),
 )
 
 
@@ -51,10 +55,10 @@ class SurfaceStatus:
 
 async def check_surface(session: Session, surface: str, clock: Callable[[], float]) -> SurfaceStatus:
     """Check one surface; a failed call raises its typed error."""
-    if surface == "control_plane":
+    if surface == CONTROL_PLANE:
         return await _check_control_plane(session, clock)
     settings = session.settings
-    url = (settings.serverless_base_url if surface == "serverless" else settings.on_demand_base_url).value
+    url = _url_of(session, surface)
     client = session.inference(surface)
     if client is None:
         return SurfaceStatus(url, note=session.inference_reason(surface))
@@ -116,7 +120,7 @@ class StatusRow(Vertical):
         status = self.status
         if status is None:
             return text.append("\nwaiting for settings…", "italic")
-        text.append(urls.display_url(status.url), "underline").append("\n")
+        text.append(text_safety.display_url(status.url), "underline").append("\n")
         if status.error is not None:
             return text.append("✗ failed", "bold")
         if status.health is not None:
@@ -171,7 +175,7 @@ class StatusScreen(SectionScreen):
             self.post_message(self.Checked(surface, SurfaceStatus(_url_of(session, surface), error=error)))
             raise  # also logged and reported by the app
         self.post_message(self.Checked(surface, status))
-        if surface == "control_plane":
+        if surface == CONTROL_PLANE:
             self.post_message(ContextChanged())  # a 401 may have refreshed or expired the login
 
     def on_status_screen_checked(self, message: StatusScreen.Checked) -> None:
@@ -183,7 +187,7 @@ class StatusScreen(SectionScreen):
 def _url_of(session: Session, surface: str) -> str:
     s = session.settings
     return {
-        "serverless": s.serverless_base_url,
-        "on_demand": s.on_demand_base_url,
-        "control_plane": s.control_plane_base_url,
+        Surface.SERVERLESS: s.serverless_base_url,
+        Surface.ON_DEMAND: s.on_demand_base_url,
+        CONTROL_PLANE: s.control_plane_base_url,
     }[surface].value

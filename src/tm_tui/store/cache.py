@@ -94,7 +94,8 @@ class Cache:
             if not isinstance(raw, dict):
                 continue
             display = raw.get("display_name")
-            models = raw.get("models") if isinstance(raw.get("models"), dict) else {}
+            models = raw.get("models")
+            models = models if isinstance(models, dict) else {}
             self._profiles[name] = ProfileCache(
                 display_name=display if isinstance(display, str) else None,
                 models={

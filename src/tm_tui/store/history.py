@@ -24,15 +24,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from tm_tui.chat.modes import Mode
+
 HISTORY_FILE = "history.sqlite3"
 AUTO_TITLE_CHARS = 60
 PROMPT_HISTORY_LIMIT = 1000
-
-
-class Mode(StrEnum):
-    CHAT = "chat"
-    COMPLETION = "completion"
-    RESPONSES = "responses"
 
 
 class MessageStatus(StrEnum):
@@ -350,6 +346,8 @@ class HistoryStore:
                     json.dumps(params or {}),
                 ),
             )
+            if cursor.lastrowid is None:  # set by every INSERT: never, but the type allows it
+                raise HistoryError("the conversation was not stored")
             return cursor.lastrowid
 
     def update_conversation(self, conversation_id: int, **fields: Any) -> None:

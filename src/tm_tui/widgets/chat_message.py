@@ -16,7 +16,8 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from tm_tui.store.history import MessageStatus
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.text_safety import sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.metrics_bar import MetricsLine
 from tm_tui.widgets.stream_view import StreamView
 

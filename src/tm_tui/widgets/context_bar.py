@@ -1,7 +1,7 @@
 """The header every section shows: profile, surface, model and control-plane login state.
 
 The app owns the only `AppContext` (`TmApp.context`, a reactive); each bar watches it. Code that
-changes the session posts `ContextChanged()` and the app's single handler rebuilds the snapshot
+changes the session posts `ContextChanged()` (`tm_tui.state`) and the app's single handler rebuilds the snapshot
 from the session, so there is one writer. The bar is a single widget on purpose: it is part of the
 first frame, and every extra widget there costs start-up time.
 """
@@ -9,12 +9,16 @@ first frame, and every extra widget there costs start-up time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.content import Content
-from textual.message import Message
 from textual.widget import Widget
 
-from tm_tui.session import SURFACE_NAMES, AppContext, LoginState
+from tm_tui.state import AppContext, LoginState
+from tm_tui.surface import Surface
+
+if TYPE_CHECKING:
+    from tm_tui.app import TmApp
 
 LOGIN_STYLES = {
     LoginState.LOGGED_IN: "$success",
@@ -24,10 +28,6 @@ LOGIN_STYLES = {
 }
 BADGE = (" tm-tui ", "bold $text-primary on $primary 30%")
 MIN_MODEL = 12  # below this a middle-ellipsised model name says nothing; the profile gives way too
-
-
-class ContextChanged(Message):
-    """Profile, surface, model or login state changed: the app re-reads them from the session."""
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,11 @@ def middle_ellipsis(text: str, width: int) -> str:
 def render_context(context: AppContext, width: int | None = None) -> Content:
     """The bar in at most `width` cells: labels shrink first, then the model name loses its middle,
     then the profile name; the login state always shows in full."""
+    if width is None:
+        return _assemble(context, LAYOUTS[0], context.model, context.profile)
     for layout in LAYOUTS:
         content = _assemble(context, layout, context.model, context.profile)
-        if width is None or content.cell_length <= width:
+        if content.cell_length <= width:
             return content
     excess = content.cell_length - width
     model = context.model or ""
@@ -96,7 +98,7 @@ def _assemble(context: AppContext, layout: _Layout, model: str | None, profile: 
         ("DEMO", "bold $accent") if context.demo else "",
         separator,
         label("surface "),
-        SURFACE_NAMES.get(context.surface, context.surface),
+        Surface(context.surface).label,
         separator,
         label("model "),
         (model, "") if model else ("none" if layout.labels else "no model", "italic dim"),
@@ -109,8 +111,13 @@ def _assemble(context: AppContext, layout: _Layout, model: str | None, profile: 
 class ContextBar(Widget):
     """Renders for its own width, so a resize picks the layout that fits."""
 
+    app: TmApp  # narrows Widget.app
+
     def on_mount(self) -> None:
-        self.watch(self.app, "context", lambda _context: self.refresh())
+        self.watch(self.app, "context", self._context_changed)
+
+    def _context_changed(self) -> None:
+        self.refresh()
 
     def render(self) -> Content:
         return render_context(self.app.context, self.size.width)

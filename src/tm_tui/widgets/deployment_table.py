@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from tm_tui.config.values import provider_for_cloud
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 
 if TYPE_CHECKING:
     from tm_tui.api.models.control_plane import Deployment

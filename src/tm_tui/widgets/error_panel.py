@@ -3,12 +3,11 @@
 `describe(error)` turns any exception into an `ErrorInfo` (title, message, hint) — typed API errors
 keep their own message and hint; anything else gets a generic line and never a traceback.
 `ErrorPanel` renders one. Server-sent text is untrusted, so it is shown as plain `Text` with control
-characters neutralised (`sanitize`), never parsed as markup.
+characters neutralised (`text_safety.sanitize`), never parsed as markup.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -26,17 +25,12 @@ from tm_tui.api.errors import (
     TmError,
 )
 from tm_tui.config.errors import ConfigFileError, ProfileError
+from tm_tui.text_safety import sanitize
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TLS_MARKERS = ("ssl", "certificate", "tls")
 TLS_HINT = (
     "The server's certificate is not trusted: check the URL, or pass --ca-bundle / TENSORMESH_CA_BUNDLE."
 )
-
-
-def sanitize(text: str) -> str:
-    """Replace control characters (escape sequences included) with U+FFFD; keep tabs and newlines."""
-    return _CONTROL.sub("\ufffd", text)
 
 
 @dataclass(frozen=True)

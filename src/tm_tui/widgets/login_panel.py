@@ -16,7 +16,8 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Static
 
-from tm_tui.widgets.error_panel import ErrorPanel, sanitize
+from tm_tui.text_safety import sanitize
+from tm_tui.widgets.error_panel import ErrorPanel
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 TICK_S = 0.1

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 
 if TYPE_CHECKING:  # the chat's bar is built before the first frame; these are imported when used
     from tm_tui.chat.cost import ConversationCost

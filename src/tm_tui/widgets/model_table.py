@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 
 if TYPE_CHECKING:
     from tm_tui.api.models.control_plane import ServerlessPricing

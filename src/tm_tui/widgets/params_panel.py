@@ -13,9 +13,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from tm_tui.chat.modes import Mode
 from tm_tui.chat.params import PARAM_FIELDS, Params, validate_params
 from tm_tui.chat.presets import PresetError, PresetStore
-from tm_tui.store.history import Mode
 
 
 class ParamsPanel(VerticalScroll):

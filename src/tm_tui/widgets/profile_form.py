@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 
 PROVIDERS = ("nebius", "lambda", "yotta")
 # (Profile field, label, placeholder) of the text fields, in display order.

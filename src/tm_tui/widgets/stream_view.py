@@ -19,7 +19,7 @@ from textual.containers import Vertical
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._collapsible import CollapsibleTitle
 
-from tm_tui.widgets.error_panel import sanitize
+from tm_tui.text_safety import sanitize
 
 REASONING_TITLE = "Reasoning"
 APPEND_EVERY_S = 0.25  # finished blocks join the Markdown at most this often (each is a layout)

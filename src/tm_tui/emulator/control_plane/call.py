@@ -20,7 +20,7 @@ from tm_tui.emulator.control_plane.times import now, parse_time
 from tm_tui.emulator.seed import ROLE_ADMIN, ROLE_SUPER_ADMIN, SeedData
 
 # grpc-gateway's reply to an RPC returning google.protobuf.Empty.
-EMPTY = {"empty": {}}
+EMPTY: dict[str, dict[str, object]] = {"empty": {}}
 
 
 async def json_object(request: Request) -> dict:

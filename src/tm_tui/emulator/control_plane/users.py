@@ -4,6 +4,7 @@ for inference at once."""
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from tm_tui.emulator.control_plane.call import EMPTY, Call, Routes, find, required
 from tm_tui.emulator.control_plane.errors import ApiError
@@ -56,7 +57,7 @@ async def create_api_key(call: Call) -> dict:
     scopes = payload.get("scopes") or []
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
         raise ApiError(400, "scopes must be a list of strings")
-    key = {
+    key: dict[str, Any] = {
         "id": f"tmk_live_{secrets.token_hex(8)}",
         "name": str(payload.get("name") or "unnamed"),
         "scopes": scopes,

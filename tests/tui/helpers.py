@@ -1,7 +1,9 @@
-"""Helpers for the Account, Settings and Models flow tests: open a section, wait for a condition."""
+"""Helpers shared by the Pilot tests: wait for workers or a condition, open a section as a user does,
+read what a widget shows, snapshot a section. The chat ones are in `chat_helpers.py`."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,12 +14,14 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, Static
+from textual.worker import WorkerFailed, WorkerState
 
+from tm_tui.app import TmApp
 from tm_tui.emulator.server import RunningEmulator, run_emulator
 
 from ..conftest import unthrottled_state
-from .conftest import settle
 
+SIZE = (120, 40)  # every Pilot test and snapshot runs at this terminal size
 # Seeded emulator data and the key-expiry check both use this instant, so dates are deterministic.
 FROZEN_NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POLL_S = 0.02
@@ -31,15 +35,37 @@ def frozen_emulator() -> Iterator[RunningEmulator]:
         yield running
 
 
+async def settle(pilot: Pilot, rounds: int = 50) -> None:
+    """Wait for every worker (including ones started by messages handled meanwhile) to finish."""
+    app = pilot.app
+    for _ in range(rounds):
+        with contextlib.suppress(WorkerFailed):  # failures are the app's to report (and tests' to check)
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+            await pilot.pause()
+            return
+    raise AssertionError("workers did not settle")
+
+
+def notifications(app: TmApp) -> list[tuple[str, str, str]]:
+    """(title, message, severity) of every notification the app has shown."""
+    return [(n.title, n.message, n.severity) for n in app._notifications]
+
+
 async def open_section(pilot: Pilot, section_id: str) -> None:
-    # By action, not by F-key: a focused TextArea (the chat prompt) binds some F-keys itself.
+    """Switch to a section by its key, as a user would, and let it load. The section keys are
+    priority bindings, so a focused text area (the chat prompt) does not swallow them."""
+    from tm_tui.screens.sections import section
+
     await settle(pilot)
-    await pilot.app.run_action(f"open_section('{section_id}')")
+    await pilot.press(section(section_id).key)
     await settle(pilot)
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], object], what: str) -> None:
-    """Wait for a condition that a running worker will bring about (e.g. a login URL shown)."""
+async def wait_until(pilot: Pilot, condition: Callable[[], object], what: str = "the condition") -> None:
+    """Let the app run until `condition()` holds, e.g. a state a running worker brings about
+    (bounded polling, never a fixed sleep)."""
     for _ in range(MAX_POLLS):
         if condition():
             return
