@@ -7,7 +7,7 @@ import pytest
 from tm_tui.screens.sections import SECTIONS, Section
 from tm_tui.widgets.section_strip import SectionStrip, render_strip
 
-from .conftest import SIZE, settle
+from .helpers import SIZE, settle
 
 # More sections than are registered today, with long titles: the strip must still fit 80 columns.
 MANY = tuple(
