@@ -59,6 +59,7 @@ class TmApp(App[None]):
     CSS_PATH: ClassVar = [
         HERE / "app.tcss",
         HERE / "widgets/context_bar.tcss",
+        HERE / "widgets/section_strip.tcss",
         HERE / "widgets/error_panel.tcss",
         *default_section().css_paths(),
     ]

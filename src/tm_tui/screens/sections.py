@@ -31,6 +31,7 @@ from textual.widgets import Footer
 
 from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.key_footer import KeyFooter
+from tm_tui.widgets.section_strip import SectionStrip
 
 if TYPE_CHECKING:
     from tm_tui.app import TmApp
@@ -179,7 +180,7 @@ def section(section_id: str) -> Section:
 
 
 class SectionScreen(Screen):
-    """Context bar on top, footer below, the section's own widgets between.
+    """Context bar and section strip on top, footer below, the section's own widgets between.
 
     A section's `CSS_PATH` must be absolute (`Path(__file__).with_name("x.tcss")`): the app reads
     the first section's stylesheet together with its own, to parse CSS only once before the first
@@ -204,6 +205,7 @@ class SectionScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield ContextBar()
+        yield SectionStrip(SECTIONS, self.SECTION_ID)
         yield from self.compose_body()
         yield KeyFooter()
 
