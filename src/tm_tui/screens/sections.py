@@ -146,6 +146,7 @@ SECTIONS: tuple[Section, ...] = (
             ),
         ),
     ),
+    Section(
         "support",
         "Support",
         "f9",
