@@ -75,6 +75,12 @@ async def open_compare(pilot: Pilot) -> None:
     await press(pilot, "ctrl+b")
 
 
+async def send_compare(pilot: Pilot) -> None:
+    # The prompt is cleared once sent: each load types it again.
+    pilot.app.screen.query_one("#compare-prompt").replace_text("Compare caching strategies")
+    await press(pilot, "enter")
+
+
 def compare_panes(app: TmApp):
     from tm_tui.widgets.chat_message import AssistantMessage
 
@@ -139,7 +145,7 @@ PROBES: tuple[Probe, ...] = (
         streams=True, healthy=last_answer_complete, errored=lambda app: not last_answer_complete(app),
     ),
     Probe(
-        "compare", "serverless", "/v1/chat/completions", open_compare, _press("enter"), compare_kept,
+        "compare", "serverless", "/v1/chat/completions", open_compare, send_compare, compare_kept,
         streams=True, healthy=compare_healthy, errored=lambda app: not compare_healthy(app),
     ),
     Probe("models", "serverless", "/v1/models", _open("models"), _press("r"), shows(PLAIN_MODEL)),
