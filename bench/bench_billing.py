@@ -64,9 +64,9 @@ class Paints:
 
 async def billing_run(emulator, measure_memory: bool) -> dict[str, float]:
     from tm_tui.app import TmApp
-    from tm_tui.state import LaunchOptions
     from tm_tui.screens.billing import BillingScreen
     from tm_tui.screens.billing_transactions import TransactionsPanel
+    from tm_tui.state import LaunchOptions
     from tm_tui.widgets.paged_table import PagedTable
 
     arrived: list[float] = []

@@ -14,7 +14,7 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, Static
-from textual.worker import WorkerFailed, WorkerState
+from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
 from tm_tui.app import TmApp
 from tm_tui.emulator.server import RunningEmulator, run_emulator
@@ -39,7 +39,9 @@ async def settle(pilot: Pilot, rounds: int = 50) -> None:
     """Wait for every worker (including ones started by messages handled meanwhile) to finish."""
     app = pilot.app
     for _ in range(rounds):
-        with contextlib.suppress(WorkerFailed):  # failures are the app's to report (and tests' to check)
+        # Failures are the app's to report (and tests' to check); an exclusive worker replaced by a
+        # newer one of its group is cancelled, which is no reason to stop waiting for the rest.
+        with contextlib.suppress(WorkerFailed, WorkerCancelled):
             await app.workers.wait_for_complete()
         await pilot.pause()
         if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
