@@ -19,10 +19,9 @@ from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.login_panel import LoginPanel
 
-from .helpers import (
+from ..helpers import (
     FROZEN_NOW,
     SIZE,
-    frozen_emulator,
     open_section,
     plain,
     settle,
@@ -35,15 +34,7 @@ ACCOUNT = "account"
 REAL_NOW = AccountScreen.__dict__["now"]  # before the autouse fixture pins it
 
 
-@pytest.fixture
-def emulator():
-    with frozen_emulator() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    monkeypatch.setattr(AccountScreen, "now", staticmethod(lambda: FROZEN_NOW))
+# `emulator` (dates pinned to FROZEN_NOW) and the pinned Account clock come from account/conftest.py.
 
 
 @pytest.fixture
