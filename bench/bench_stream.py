@@ -209,7 +209,9 @@ async def compare_run(emulator, turns: int, targets: list[tuple[str, str]]) -> R
 
 # -- the baselines -----------------------------------------------------------------------------------
 class Baseline(App[None]):
-    """`panes` Markdown widgets side by side, each in its own scrolling pane like compare's."""
+    """`panes` Markdown widgets side by side, each in a scrolling pane that follows the end of the
+    text as it grows (`anchor()`), like the chat's conversation: without that the baseline would
+    stop painting once its answer passes the bottom of the screen."""
 
     CSS = "VerticalScroll { width: 1fr; }"
 
@@ -222,6 +224,10 @@ class Baseline(App[None]):
             for _ in range(self.panes):
                 with VerticalScroll():
                     yield Markdown()
+
+    def on_mount(self) -> None:
+        for pane in self.query(VerticalScroll):
+            pane.anchor()
 
 
 async def baseline_run(emulator, turns: int, targets: list[tuple[str, str]]) -> Run:

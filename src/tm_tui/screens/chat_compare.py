@@ -230,9 +230,10 @@ class CompareScreen(Screen[None]):
             self._timer = self.set_interval(FLUSH_INTERVAL_S, self._flush)
 
     async def _flush(self) -> None:
-        for index, turn in list(self.turns.items()):
-            if turn.take_update():
-                await self._pane_message(index).show_live(turn.content, turn.reasoning)
+        with self.app.batch_update():  # every pane's new text in one frame
+            for index, turn in list(self.turns.items()):
+                if turn.take_update():
+                    await self._pane_message(index).show_live(turn.content, turn.reasoning)
 
     def _pane_message(self, index: int) -> AssistantMessage:
         return self.query_one(f"#pane-{index} AssistantMessage", AssistantMessage)
