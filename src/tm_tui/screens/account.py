@@ -65,17 +65,36 @@ class AccountScreen(SectionScreen):
         "prev_page": ("activity",),
         "next_page": ("activity",),
     }
+    # The footer fits 80 columns: keys that the screen shows in place stay out of it (the login box
+    # says "t refreshes the token now, o logs out" and "esc cancels · c copies the URL", the profile
+    # "a accepts" the terms, the keys tab "enter uses the highlighted key"); help and the palette
+    # list them all.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "l", "login", "Log in", id="account.login", tooltip="Log in to the control plane in a browser"
         ),
         Binding("escape", "cancel_login", "Cancel login", id="account.login.cancel"),
         Binding("escape", "leave_field", "Leave field", show=False, id="account.field.leave"),
-        Binding("c", "copy_url", "Copy URL", id="account.login.copy", tooltip="Copy the login URL"),
-        Binding("t", "refresh_token", "Refresh token", id="account.refresh", tooltip="Refresh the login now"),
-        Binding("o", "logout", "Log out", id="account.logout", tooltip="Forget the control-plane login"),
+        Binding(
+            "c", "copy_url", "Copy URL", show=False, id="account.login.copy", tooltip="Copy the login URL"
+        ),
+        Binding(
+            "t",
+            "refresh_token",
+            "Refresh token",
+            show=False,
+            id="account.refresh",
+            tooltip="Refresh the login now",
+        ),
+        Binding(
+            "o",
+            "logout",
+            "Log out",
+            show=False,
+            id="account.logout",
+            tooltip="Forget the control-plane login",
+        ),
         Binding("k", "set_key", "Set API key", id="account.key.set", tooltip="Paste an inference API key"),
-        # Not in the footer (it is full): the API keys tab (2) says "enter uses the highlighted key".
         Binding(
             "p",
             "pick_key",
@@ -86,7 +105,12 @@ class AccountScreen(SectionScreen):
         ),
         Binding("e", "edit_profile", "Edit profile", id="account.profile.edit", tooltip="Edit your name"),
         Binding(
-            "a", "accept_tos", "Accept terms", id="account.tos.accept", tooltip="Accept the terms of service"
+            "a",
+            "accept_tos",
+            "Accept terms",
+            show=False,
+            id="account.tos.accept",
+            tooltip="Accept the terms of service",
         ),
         Binding("n", "new_key", "New key", id="account.key.new", tooltip="Create an API key"),
         Binding(
@@ -95,10 +119,8 @@ class AccountScreen(SectionScreen):
         Binding(
             "slash", "filter_keys", "Filter", id="account.keys.filter", tooltip="Filter the keys by name"
         ),
-        Binding(
-            "s", "cycle_status", "Status filter", id="account.keys.status", tooltip="Show keys of one status"
-        ),
-        Binding("left_square_bracket", "prev_page", "Previous page", id="account.activity.prev"),
+        Binding("s", "cycle_status", "Status", id="account.keys.status", tooltip="Show keys of one status"),
+        Binding("left_square_bracket", "prev_page", "Prev page", id="account.activity.prev"),
         Binding("right_square_bracket", "next_page", "Next page", id="account.activity.next"),
         *(
             Binding(str(n), f"show_tab('{tab}')", title, show=False, id=f"account.tab.{tab}")
