@@ -59,6 +59,7 @@ class AccountScreen(SectionScreen):
         "set_key": ("overview",),
         "pick_key": ("overview",),
         "accept_tos": ("overview",),
+        "edit_profile": ("overview",),
         "revoke_key": ("keys",),
         "filter_keys": ("keys",),
         "cycle_status": ("keys",),
@@ -73,7 +74,7 @@ class AccountScreen(SectionScreen):
         Binding(
             "l", "login", "Log in", id="account.login", tooltip="Log in to the control plane in a browser"
         ),
-        Binding("escape", "cancel_login", "Cancel login", id="account.login.cancel"),
+        Binding("escape", "cancel_login", "Cancel", id="account.login.cancel", tooltip="Cancel the login"),
         Binding("escape", "leave_field", "Leave field", show=False, id="account.field.leave"),
         Binding(
             "c", "copy_url", "Copy URL", show=False, id="account.login.copy", tooltip="Copy the login URL"
