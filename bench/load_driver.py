@@ -53,7 +53,7 @@ class Census:
     task_kinds: Counter[str]
     workers: int  # pending or running
     timers: int  # active Textual timers
-    http_connections: int  # in the app's connection pool (idle keep-alive ones included)
+    http_connections: int  # busy ones in the app's connection pool
     server_open_streams: int
 
     def growth(self, later: Census) -> dict[str, float]:
@@ -85,9 +85,11 @@ def _timers(app: TmApp) -> int:
 
 
 def _http_connections(app: TmApp) -> int:
+    """Connections of the app's pool carrying a request now (idle keep-alive ones come and go with
+    the pool's expiry, so they are not a leak)."""
     session = app.session
     pool = getattr(getattr(session.http, "_transport", None), "_pool", None) if session else None
-    return len(getattr(pool, "connections", ()))
+    return sum(1 for connection in getattr(pool, "connections", ()) if not connection.is_idle())
 
 
 def census(app: TmApp, emulator: RunningEmulator) -> Census:
@@ -154,7 +156,7 @@ class StreamPool:
         client = session.inference() if session else None
         if client is None or session is None:
             raise AssertionError("no inference client: the load needs a logged-in demo session")
-        model = session.model() or ""
+        model = session.model(session.surface) or ""
         while len(self.live) < self.size:
             key = self.started = self.started + 1
             body = body_with_prompt(Mode.CHAT, model, [], f"{PROMPT} ({key})")
@@ -244,6 +246,8 @@ class LoadReport:
 async def warm_up(pilot: Pilot, emulator: RunningEmulator, streams: int) -> None:
     """Visit every section and run one batch of streams, so first-time imports, caches and the
     connection pool are in place before the baseline is counted."""
+    await settle(pilot)
+    await wait_for(pilot, lambda: pilot.app.session is not None, "the session")
     pool = StreamPool(pilot.app, streams)
     pool.top_up()
     for key in SECTION_KEYS:
@@ -262,7 +266,7 @@ async def run_load(pilot: Pilot, emulator: RunningEmulator, *, seconds: float, s
     before = census(app, emulator)
     start_counts = emulator.state.streams.snapshot()
     pool = StreamPool(app, streams)
-    switches = palette = compares = 0
+    switches = palette = compares = rounds = 0
     keys = itertools.cycle(SECTION_KEYS)
     commands = itertools.cycle(PALETTE_COMMANDS)
     started = time.monotonic()
@@ -275,9 +279,10 @@ async def run_load(pilot: Pilot, emulator: RunningEmulator, *, seconds: float, s
         await run_palette(pilot, next(commands))
         palette += 1
         pool.stop_some()
-        if switches % (3 * len(SECTION_KEYS)) == 0:
+        if rounds % 2 == 0:
             await open_compare_and_stop(pilot)
             compares += 1
+        rounds += 1
     pool.stop_all()
     await wait_for(pilot, lambda: pool.ended >= pool.started, "every stream to end", polls=3000)
     await pilot.press("f2")

@@ -7,11 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tm_tui.emulator.server import RunningEmulator, run_emulator
-from tm_tui.emulator.state import EmulatorState, Pacing
-
 # The app fixtures of the UI tests, not copies of them.
 from tests.tui.conftest import emulator_env, make_app  # noqa: F401
+from tm_tui.emulator.server import RunningEmulator, run_emulator
+from tm_tui.emulator.state import EmulatorState, Pacing
 
 
 @pytest.fixture
