@@ -6,7 +6,9 @@ opened, sent, stopped and closed). Each figure is a count after the load against
 a warm-up (every section visited, one batch of streams run): a ratio near 1 (or 0 left over) means
 nothing grows. The server-side figures come from the emulator's stream counters.
 
-    python bench/bench_load.py [--seconds 60] [--streams 20] [--tiny] [--json FILE]
+    python bench/bench_load.py [--seconds 60] [--streams 20] [--trace] [--tiny] [--json FILE]
+
+`--trace` also lists where Python memory grew (tracemalloc, which slows the run down).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -25,7 +28,7 @@ from results import Figure, add_arguments, write_figures  # noqa: E402
 MODEL = "Qwen/Qwen3-30B-A3B-Instruct-2507"
 
 
-async def measure(seconds: float, streams: int) -> LoadReport:
+async def measure(seconds: float, streams: int, trace: bool) -> LoadReport:
     from tm_tui.app import TmApp
     from tm_tui.emulator.server import run_emulator
     from tm_tui.emulator.state import EmulatorState
@@ -35,13 +38,14 @@ async def measure(seconds: float, streams: int) -> LoadReport:
         os.environ.update(emulator.sdk_env())
         app = TmApp(LaunchOptions(model=MODEL))
         async with app.run_test(headless=True, size=(120, 40)) as pilot:
-            return await run_load(pilot, emulator, seconds=seconds, streams=streams)
+            return await run_load(pilot, emulator, seconds=seconds, streams=streams, trace=trace)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--streams", type=int, default=20)
+    parser.add_argument("--trace", action="store_true", help="list where Python memory grew (slower)")
     add_arguments(parser)
     args = parser.parse_args()
     if args.tiny:
@@ -49,7 +53,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("HOME", "TM_TUI_CONFIG_DIR", "TM_TUI_DATA_DIR", "TM_CONFIG_HOME"):
             os.environ[name] = str(Path(tmp) / name.lower())
-        report = asyncio.run(measure(args.seconds, args.streams))
+        if args.trace:
+            tracemalloc.start(8)
+        report = asyncio.run(measure(args.seconds, args.streams, args.trace))
     before, after, server = report.before, report.after, report.server
     print(
         f"{args.streams} concurrent streams for {report.seconds:.0f} s: {report.streams_started} started, "
@@ -74,6 +80,8 @@ def main() -> None:
     grown = after.task_kinds - before.task_kinds
     if grown:
         print("task kinds that grew:", dict(grown))
+    for line in report.memory_growth:
+        print(line)
     warmed = "after the warm-up"
     figures = [
         Figure("asyncio tasks after the load", after.tasks, "tasks", before.tasks, warmed, "ratio <= 1"),

@@ -15,6 +15,7 @@ import gc
 import itertools
 import os
 import time
+import tracemalloc
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
@@ -237,6 +238,7 @@ class LoadReport:
     before: Census
     after: Census
     server: Any  # StreamCounts during the load
+    memory_growth: list[str] = field(default_factory=list)  # with `trace`: the top growth sites
 
     @property
     def growth(self) -> dict[str, float]:
@@ -259,11 +261,15 @@ async def warm_up(pilot: Pilot, emulator: RunningEmulator, streams: int) -> None
     await settle(pilot)
 
 
-async def run_load(pilot: Pilot, emulator: RunningEmulator, *, seconds: float, streams: int = 20) -> LoadReport:
-    """`streams` concurrent answers and section switching (keys, palette, compare) for `seconds`."""
+async def run_load(
+    pilot: Pilot, emulator: RunningEmulator, *, seconds: float, streams: int = 20, trace: bool = False
+) -> LoadReport:
+    """`streams` concurrent answers and section switching (keys, palette, compare) for `seconds`.
+    With `trace` (tracemalloc started by the caller), lists where Python memory grew."""
     app = pilot.app
     await warm_up(pilot, emulator, streams)
     before = census(app, emulator)
+    snapshot = tracemalloc.take_snapshot() if trace else None
     start_counts = emulator.state.streams.snapshot()
     pool = StreamPool(app, streams)
     switches = palette = compares = rounds = 0
@@ -276,9 +282,10 @@ async def run_load(pilot: Pilot, emulator: RunningEmulator, *, seconds: float, s
             await pilot.press(next(keys))
             switches += 1
             await pilot.pause()
+            pool.stop_some()
+            pool.top_up()
         await run_palette(pilot, next(commands))
         palette += 1
-        pool.stop_some()
         if rounds % 2 == 0:
             await open_compare_and_stop(pilot)
             compares += 1
@@ -289,6 +296,12 @@ async def run_load(pilot: Pilot, emulator: RunningEmulator, *, seconds: float, s
     await settle(pilot)
     await wait_for(pilot, lambda: emulator.state.streams.snapshot().open == 0, "the server to see every stream end")
     after = census(app, emulator)
+    growth_sites: list[str] = []
+    if snapshot is not None:
+        diff = tracemalloc.take_snapshot().compare_to(snapshot, "traceback")
+        for stat in diff[:8]:
+            frames = " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in stat.traceback[:4])
+            growth_sites.append(f"{stat.size_diff / 1024:+9.0f} kB {stat.count_diff:+7d} blocks  {frames}")
     end_counts = emulator.state.streams.snapshot()
     from tm_tui.emulator.stream_watch import StreamCounts
 
@@ -309,4 +322,5 @@ async def run_load(pilot: Pilot, emulator: RunningEmulator, *, seconds: float, s
         before=before,
         after=after,
         server=during,
+        memory_growth=growth_sites,
     )

@@ -11,6 +11,7 @@ import asyncio
 import pytest
 
 from tm_tui.screens.chat_compare import CompareScreen
+from tm_tui.screens.models import ModelsScreen
 
 from ..tui.chat_helpers import PLAIN_MODEL, open_chat, send
 from ..tui.helpers import SIZE, settle, wait_until
@@ -88,7 +89,7 @@ async def test_leaving_compare_by_its_section_key_keeps_streams_then_quitting_cl
         await pilot.press("enter")
         await answer_arriving(pilot, emulator_env, 2)
         await pilot.press("f3")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen), "Models")
         assert streams(emulator_env).open == 2 and streams(emulator_env).disconnected == 0
         await pilot.press("ctrl+q")
     for _ in range(500):  # the app is gone: poll the server's counts with the plain event loop
