@@ -41,6 +41,10 @@ async def measure(seconds: float, streams: int, trace: bool) -> LoadReport:
             return await run_load(pilot, emulator, seconds=seconds, streams=streams, trace=trace)
 
 
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}" if isinstance(value, int) else f"{value:.1f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -76,7 +80,7 @@ def main() -> None:
         ("HTTP connections busy", before.http_connections, after.http_connections),
     ]
     for label, was, now in rows:
-        print(f"{label:32}{was if was is not None else '-':>10}{now if now is not None else '-':>10}")
+        print(f"{label:32}{_num(was):>10}{_num(now):>10}")
     grown = after.task_kinds - before.task_kinds
     if grown:
         print("task kinds that grew:", dict(grown))
@@ -99,7 +103,7 @@ def main() -> None:
             higher_is_better=True,
         ),
     ]
-    if before.rss_mb is not None and after.rss_mb is not None:
+    if before.rss_mb is not None and after.rss_mb is not None and not args.trace:  # traces inflate it
         figures.insert(0, Figure("resident memory after the load", after.rss_mb, "MB", before.rss_mb, warmed, "ratio ≈ 1"))
     write_figures(args, figures)
 

@@ -255,6 +255,7 @@ async def warm_up(pilot: Pilot, emulator: RunningEmulator, streams: int) -> None
     for key in SECTION_KEYS:
         await pilot.press(key)
         await pilot.pause()
+    await run_palette(pilot, PALETTE_COMMANDS[0])
     await open_compare_and_stop(pilot)
     await wait_for(pilot, lambda: not pool.live, "warm-up streams", polls=3000)
     await pilot.press("f2")
@@ -299,6 +300,8 @@ async def run_load(
     growth_sites: list[str] = []
     if snapshot is not None:
         diff = tracemalloc.take_snapshot().compare_to(snapshot, "traceback")
+        total = sum(stat.size_diff for stat in diff) / 2**20
+        growth_sites.append(f"Python heap (traced) grew {total:+.2f} MB; the top sites:")
         for stat in diff[:8]:
             frames = " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in stat.traceback[:4])
             growth_sites.append(f"{stat.size_diff / 1024:+9.0f} kB {stat.count_diff:+7d} blocks  {frames}")
