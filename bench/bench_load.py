@@ -104,7 +104,10 @@ def main() -> None:
         ),
     ]
     if before.rss_mb is not None and after.rss_mb is not None and not args.trace:  # traces inflate it
-        figures.insert(0, Figure("resident memory after the load", after.rss_mb, "MB", before.rss_mb, warmed, "ratio ≈ 1"))
+        figures.insert(
+            0,
+            Figure("resident memory after the load", after.rss_mb, "MB", before.rss_mb, warmed, "ratio ≈ 1"),
+        )
     write_figures(args, figures)
 
 

@@ -295,7 +295,9 @@ async def run_load(
     await wait_for(pilot, lambda: pool.ended >= pool.started, "every stream to end", polls=3000)
     await pilot.press("f2")
     await settle(pilot)
-    await wait_for(pilot, lambda: emulator.state.streams.snapshot().open == 0, "the server to see every stream end")
+    await wait_for(
+        pilot, lambda: emulator.state.streams.snapshot().open == 0, "the server to see every stream end"
+    )
     after = census(app, emulator)
     growth_sites: list[str] = []
     if snapshot is not None:

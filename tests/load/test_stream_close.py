@@ -36,7 +36,9 @@ async def test_esc_in_the_chat_closes_the_request(emulator_env, make_app):
         await answer_arriving(pilot, emulator_env)
         await wait_until(pilot, lambda: screen.turn is not None and screen.turn.content, "text")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: streams(emulator_env).disconnected == 1, "the server to see the disconnect")
+        await wait_until(
+            pilot, lambda: streams(emulator_env).disconnected == 1, "the server to see the disconnect"
+        )
         await settle(pilot)
         counts = streams(emulator_env)
         assert (counts.opened, counts.finished, counts.disconnected, counts.open) == (1, 0, 1, 0)
@@ -50,7 +52,9 @@ async def test_new_conversation_mid_answer_closes_the_request(emulator_env, make
         await send(pilot, "Tell me a long story about caches.", wait=False)
         await answer_arriving(pilot, emulator_env)
         await pilot.press("ctrl+n")
-        await wait_until(pilot, lambda: streams(emulator_env).disconnected == 1, "the server to see the disconnect")
+        await wait_until(
+            pilot, lambda: streams(emulator_env).disconnected == 1, "the server to see the disconnect"
+        )
         await settle(pilot)
         assert streams(emulator_env).open == 0 and screen.turn is None
 
