@@ -145,7 +145,9 @@ class StreamView(Vertical):
 
     def _show_tail(self, *, shrink: bool = False) -> None:
         # The latest state, not the one this call started with: an earlier call may finish later.
-        tail = self.query_one(".live-tail", Static)
+        tail = next(self.query(".live-tail").results(Static), None)
+        if tail is None:  # finalized while this flush awaited the Markdown (flush timers run apart)
+            return
         tail.update(Text(sanitize(self.content[self._rendered :])), layout=False)
         _fit(tail, shrink=shrink)
 
