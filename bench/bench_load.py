@@ -22,13 +22,13 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load_driver import LoadReport, run_load  # noqa: E402
+from load_driver import SECTION_KEYS, LoadReport, run_load  # noqa: E402
 from results import Figure, add_arguments, write_figures  # noqa: E402
 
 MODEL = "Qwen/Qwen3-30B-A3B-Instruct-2507"
 
 
-async def measure(seconds: float, streams: int, trace: bool) -> LoadReport:
+async def measure(seconds: float, streams: int, trace: bool, sections: tuple[str, ...]) -> LoadReport:
     from tm_tui.app import TmApp
     from tm_tui.emulator.server import run_emulator
     from tm_tui.emulator.state import EmulatorState
@@ -38,7 +38,9 @@ async def measure(seconds: float, streams: int, trace: bool) -> LoadReport:
         os.environ.update(emulator.sdk_env())
         app = TmApp(LaunchOptions(model=MODEL))
         async with app.run_test(headless=True, size=(120, 40)) as pilot:
-            return await run_load(pilot, emulator, seconds=seconds, streams=streams, trace=trace)
+            return await run_load(
+                pilot, emulator, seconds=seconds, streams=streams, trace=trace, sections=sections
+            )
 
 
 def _num(value: float | None) -> str:
@@ -52,14 +54,15 @@ def main() -> None:
     parser.add_argument("--trace", action="store_true", help="list where Python memory grew (slower)")
     add_arguments(parser)
     args = parser.parse_args()
-    if args.tiny:
-        args.seconds, args.streams = 1.0, 4
+    sections = SECTION_KEYS
+    if args.tiny:  # three sections (chat, a list, status) keep the smoke test short
+        args.seconds, args.streams, sections = 1.0, 4, ("f2", "f3", "f6")
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("HOME", "TM_TUI_CONFIG_DIR", "TM_TUI_DATA_DIR", "TM_CONFIG_HOME"):
             os.environ[name] = str(Path(tmp) / name.lower())
         if args.trace:
             tracemalloc.start(8)
-        report = asyncio.run(measure(args.seconds, args.streams, args.trace))
+        report = asyncio.run(measure(args.seconds, args.streams, args.trace, sections))
     before, after, server = report.before, report.after, report.server
     print(
         f"{args.streams} concurrent streams for {report.seconds:.0f} s: {report.streams_started} started, "

@@ -245,14 +245,14 @@ class LoadReport:
         return self.before.growth(self.after)
 
 
-async def warm_up(pilot: Pilot, emulator: RunningEmulator, streams: int) -> None:
+async def warm_up(pilot: Pilot, streams: int, sections: tuple[str, ...]) -> None:
     """Visit every section and run one batch of streams, so first-time imports, caches and the
     connection pool are in place before the baseline is counted."""
     await settle(pilot)
     await wait_for(pilot, lambda: pilot.app.session is not None, "the session")
     pool = StreamPool(pilot.app, streams)
     pool.top_up()
-    for key in SECTION_KEYS:
+    for key in sections:
         await pilot.press(key)
         await pilot.pause()
     await run_palette(pilot, PALETTE_COMMANDS[0])
@@ -263,23 +263,29 @@ async def warm_up(pilot: Pilot, emulator: RunningEmulator, streams: int) -> None
 
 
 async def run_load(
-    pilot: Pilot, emulator: RunningEmulator, *, seconds: float, streams: int = 20, trace: bool = False
+    pilot: Pilot,
+    emulator: RunningEmulator,
+    *,
+    seconds: float,
+    streams: int = 20,
+    trace: bool = False,
+    sections: tuple[str, ...] = SECTION_KEYS,
 ) -> LoadReport:
     """`streams` concurrent answers and section switching (keys, palette, compare) for `seconds`.
     With `trace` (tracemalloc started by the caller), lists where Python memory grew."""
     app = pilot.app
-    await warm_up(pilot, emulator, streams)
+    await warm_up(pilot, streams, sections)
     before = census(app, emulator)
     snapshot = tracemalloc.take_snapshot() if trace else None
     start_counts = emulator.state.streams.snapshot()
     pool = StreamPool(app, streams)
     switches = palette = compares = rounds = 0
-    keys = itertools.cycle(SECTION_KEYS)
+    keys = itertools.cycle(sections)
     commands = itertools.cycle(PALETTE_COMMANDS)
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         pool.top_up()
-        for _ in range(len(SECTION_KEYS)):
+        for _ in range(len(sections)):
             await pilot.press(next(keys))
             switches += 1
             await pilot.pause()
