@@ -246,6 +246,8 @@ class CompareScreen(Screen[None]):
         if self.turns.get(index) is not message.turn:
             return
         del self.turns[index]
+        if not self.is_attached:  # the app is quitting (its workers cancelled): nothing to show
+            return
         await self._pane_message(index).show_live(message.turn.content, message.turn.reasoning)
         outcome = outcome_of(message, self.pricing)
         hint = next_step(outcome.error, can_open_account=False).replace("ctrl+r retries", "Enter sends again")

@@ -157,7 +157,7 @@ class StreamView(Vertical):
 
     def _show_tail(self, *, shrink: bool = False) -> None:
         # The latest state, not the one this call started with: an earlier call may finish later.
-        if self._tail is None:
+        if self._tail is None:  # finalized while this flush awaited the Markdown (flush timers run apart)
             return
         self._tail.update(Text(sanitize(self.content[self._rendered :])), layout=False)
         _fit(self._tail, shrink=shrink)
