@@ -15,9 +15,25 @@ from tm_tui.app import TmApp
 
 from .chat_helpers import PLAIN_MODEL
 from .helpers import SIZE, notifications, settle, write_profiles
-from .reliability import FAULTS, GROUPS, PROBES, TIMEOUT_S, Fault, Probe, client_faults, until
+from .reliability import (
+    FAULTS,
+    PROBES,
+    TIMEOUT_S,
+    Fault,
+    Probe,
+    client_faults,
+    error_panels,
+    self_signed_cert,
+    tls_proxy,
+    until,
+)
 
 DOC = Path(__file__).parents[1] / "RELIABILITY.md"
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory) -> tuple[Path, Path]:
+    return self_signed_cert(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
@@ -36,23 +52,26 @@ def unexpected(app: TmApp) -> list:
     return [n for n in notifications(app) if n[0] == "Unexpected error"]
 
 
-@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.timeout(300)  # a row of ~20 faults; a failing one waits out its polls and the walk goes on
 @pytest.mark.parametrize("probe", PROBES, ids=[p.id for p in PROBES])
 async def test_every_fault_is_survived_said_in_place_and_recovered(
-    tight_limits, make_app, monkeypatch, probe, group
+    tight_limits, make_app, monkeypatch, self_signed, probe
 ):
-    """One app per section and group walks the group's faults in turn (an app per pair would cost a start-up each);
-    a failing pair is reported by name and the walk goes on, so one run shows the whole row."""
+    """One app per section walks every fault in turn (an app per pair would cost a start-up each); a
+    failing pair is reported by name and the walk goes on, so one run shows the whole row."""
     emulator = tight_limits
     failures: list[str] = []
-    with client_faults(monkeypatch) as client:
-        client.port = urlsplit(getattr(emulator, f"{probe.surface}_base_url")).port
+    port = surface_port(emulator, probe)
+    with client_faults(monkeypatch) as client, tls_proxy(*self_signed, port) as proxy:
+        client.port, client.tls_port = port, proxy.port
+        if probe.prepare is not None:
+            probe.prepare(emulator)
         app = make_app(model=PLAIN_MODEL)
         async with app.run_test(size=SIZE) as pilot:
             await probe.open(pilot)
             await probe.load(pilot)
             await until(pilot, probe.kept, f"{probe.id}: the first load")
-            for fault in (f for f in FAULTS if f.applies(probe) and f.group == group):
+            for fault in (f for f in FAULTS if f.applies(probe)):
                 try:
                     await one_fault(pilot, emulator, client, probe, fault)
                 except AssertionError as error:
@@ -72,12 +91,38 @@ async def one_fault(pilot, emulator, client, probe: Probe, fault: Fault) -> None
     assert probe.kept(app), "what was shown is gone"
     if fault.says_error:
         assert probe.errored(app), "no error shown in place"
+    if fault.title:
+        titles = [panel.info.title for panel in error_panels(app)]
+        assert fault.title in titles, f"the error is not said as {fault.title!r}: {titles}"
     if armed is not None:
         emulator.state.faults.remove(armed.id)
     client.mode = ""
     await probe.load(pilot)
     await until(pilot, probe.healthy, "recovery once the fault cleared")
     assert probe.kept(app) and not unexpected(app), "not recovered"
+
+
+def surface_port(emulator, probe: Probe) -> int:
+    return urlsplit(getattr(emulator, f"{probe.surface}_base_url")).port
+
+
+@pytest.mark.parametrize("probe", [p for p in PROBES if p.id in ("models", "account")], ids=lambda p: p.id)
+async def test_a_self_signed_server_is_trusted_with_its_ca_bundle(
+    tight_limits, make_app, monkeypatch, self_signed, probe
+):
+    """The same self-signed HTTPS server the matrix refuses works once its certificate is the CA bundle."""
+    cert, _ = self_signed
+    monkeypatch.setenv("TENSORMESH_CA_BUNDLE", str(cert))
+    port = surface_port(tight_limits, probe)
+    with client_faults(monkeypatch) as client, tls_proxy(*self_signed, port) as proxy:
+        client.port, client.tls_port, client.mode = port, proxy.port, "tls-self-signed"
+        app = make_app(model=PLAIN_MODEL)
+        async with app.run_test(size=SIZE) as pilot:
+            await probe.open(pilot)
+            await probe.load(pilot)
+            await until(pilot, probe.kept, f"{probe.id}: a load over TLS")
+            assert not error_panels(app) and not unexpected(app)
+    assert proxy.relayed > 0, "nothing went through the HTTPS server"
 
 
 def matrix_doc() -> str:
