@@ -480,7 +480,9 @@ class Transport:
                 data = jsonlib.loads(text)
             except ValueError as exc:
                 raise protocol_error("the body is not JSON", request_id) from exc
-        return Reply(data, request_id, latency, response.status_code, "\ufffd" in text and not _utf8(response))
+        return Reply(
+            data, request_id, latency, response.status_code, "\ufffd" in text and not _utf8(response)
+        )
 
     @asynccontextmanager
     async def stream(

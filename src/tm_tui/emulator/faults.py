@@ -274,7 +274,12 @@ def poison_text(obj: Any, suffix: str) -> tuple[Any, bool]:
         for key, value in obj.items():
             if key in TEXT_KEYS and isinstance(value, str):
                 out[key], hit = value + suffix, True
-            elif key in TEXT_KEYS and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            elif (
+                key in TEXT_KEYS
+                and isinstance(value, list)
+                and value
+                and all(isinstance(v, str) for v in value)
+            ):
                 out[key], hit = [v + suffix for v in value], True
             else:
                 out[key], sub = poison_text(value, suffix)
@@ -355,7 +360,9 @@ def status_response(
     return headers, body
 
 
-def _poisoned_error(headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+def _poisoned_error(
+    headers: list[tuple[bytes, bytes]], body: bytes
+) -> tuple[list[tuple[bytes, bytes]], bytes]:
     try:
         body = encode_json(json.loads(body), markup=True)
     except ValueError:  # the 502 HTML page
