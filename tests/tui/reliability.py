@@ -131,6 +131,9 @@ class Probe:
     # The failure is said in place (streams: the answer is marked failed or cut short, see test_chat_failures).
     errored: Callable[[TmApp], bool] = lambda app: bool(error_panels(app))
     method: str = ""  # only requests of this HTTP method are faulted (an action among loads)
+    reads_body: bool = (
+        True  # False: a 2xx is all it needs (a DELETE's `{}`), so a body's shape cannot fail it
+    )
     prepare: Callable[[RunningEmulator], None] | None = None  # server data the walk needs
 
     def route(self) -> str:
@@ -242,7 +245,7 @@ PROBES: tuple[Probe, ...] = (
     ),
     Probe(
         "key-revoke", "control_plane", "/v1/users/api-keys", _tab("account", "2"), revoke_key, keys_kept,
-        method="DELETE", prepare=spare_keys,
+        method="DELETE", prepare=spare_keys, reads_body=False,
     ),
     Probe("activity", "control_plane", "/v1/activities*", _tab("account", "3"), _press("r"), shows("Signed in")),
 )  # fmt: skip
@@ -260,9 +263,19 @@ class Fault:
     replies: bool = True  # applies to plain JSON replies
     says_error: bool = True  # an error must be shown (False: the data shows, made safe)
     title: str = ""  # the title the error panel must carry (checked where it says precisely why)
+    shape: bool = False  # a well-formed JSON body of the wrong shape: only fails a view that reads it
     note: str = ""
 
+    @property
+    def group(self) -> str:
+        """network, http (statuses) or body: a chat walks one group per app (see `CASES`)."""
+        if self.client or self.id in ("slow-first-byte", "stream-idle", "reset"):
+            return "network"
+        return "http" if self.id.startswith("http-") else "body"
+
     def applies(self, probe: Probe) -> bool:
+        if self.shape and not probe.reads_body:
+            return False
         return self.streams if probe.streams else self.replies
 
 
@@ -282,12 +295,25 @@ FAULTS: tuple[Fault, ...] = (
     Fault("http-429", "status=429,retry_after=1", note="with Retry-After"),
     *(Fault(f"http-{code}", f"status={code}") for code in (500, 502, 503)),
     Fault("malformed-json", "malformed=2", note="a body / stream event that is not JSON"),
-    Fault("wrong-types", "wrong_types", streams=False, note="every JSON leaf of the wrong type"),
-    Fault("missing-keys", "missing_keys", streams=False, note="`{}` without the wrapper keys"),
+    Fault("wrong-types", "wrong_types", streams=False, shape=True, note="every JSON leaf of the wrong type"),
+    Fault("missing-keys", "missing_keys", streams=False, shape=True, note="`{}` without the wrapper keys"),
     Fault("truncated", "truncate=3", note="SSE ends without finish/[DONE]; a body cut short"),
     Fault("50-mb-body", f"oversize={FIFTY_MB}", note="a 50 MB body / stream event"),
     Fault("invalid-utf8", "bad_utf8=2", says_error=False, note="shown with U+FFFD"),
 )  # fmt: skip
+
+
+# One app walks a view's faults in turn (an app per pair would cost a start-up each). A chat view
+# gets one app per group: its conversation grows by two turns a fault, and a long one slows each step.
+GROUPS = ("network", "http", "body")
+CASES: tuple[tuple[Probe, str], ...] = tuple(
+    (probe, group) for probe in PROBES for group in (GROUPS if probe.streams else ("all",))
+)
+
+
+def case_id(case: tuple[Probe, str]) -> str:
+    probe, group = case
+    return probe.id if group == "all" else f"{probe.id}-{group}"
 
 
 # ---- client-side faults: a real failure, produced by httpx itself ------------------------------

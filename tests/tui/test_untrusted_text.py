@@ -89,7 +89,7 @@ def assert_inert(app, view: str) -> str:
 async def test_a_hostile_corpus_is_inert_in_every_view(hostile_env, make_app):
     app = make_app(model=HOSTILE_ID)
     shown: dict[str, str] = {}
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True, tooltips=True) as pilot:
         for section in SECTIONS:
             await open_section(pilot, section.id)
             shown[section.id] = assert_inert(app, section.id)
@@ -136,7 +136,7 @@ VIEWS = (
 async def test_the_corpus_is_inert_in_every_tab_detail_and_error(hostile_env, make_app):
     app = make_app(model=HOSTILE_ID)
     shown: dict[str, str] = {}
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True, tooltips=True) as pilot:
         await open_section(pilot, "tokenizer")
         app.screen.query_one("#tok-text").load_text("Hello world")
         for section_id, keys, view in VIEWS:
