@@ -168,4 +168,5 @@ async def test_the_corpus_is_inert_in_every_tab_detail_and_error(hostile_env, ma
                  "API keys", "activity", "billing tab 3", "support error", "models error", "account error"):  # fmt: skip
         assert "[bold red]ALERT" in shown[view], f"{view}: the corpus did not reach it"
     assert SHOWN_ID in shown["billing tab 2"], "the usage table's model names"
+    assert "pending" in shown["deployments tab 1"], "a long deployment name pushed the status column away"
     assert "Chat model:" in shown["notification"] and SHOWN_ID in shown["notification"]
