@@ -270,7 +270,8 @@ def faults_in_scope(scope: Scope) -> FaultContext:
 def poison_text(obj: Any, suffix: str) -> tuple[Any, bool]:
     """Append `suffix` to every text-like string value in a JSON tree; report whether any was found."""
     if isinstance(obj, dict):
-        out, hit = {}, False
+        out: dict[str, Any] = {}
+        hit = False
         for key, value in obj.items():
             if key in TEXT_KEYS and isinstance(value, str):
                 out[key], hit = value + suffix, True
