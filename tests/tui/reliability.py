@@ -299,7 +299,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("missing-keys", "missing_keys", streams=False, shape=True, note="`{}` without the wrapper keys"),
     Fault("truncated", "truncate=3", note="SSE ends without finish/[DONE]; a body cut short"),
     Fault("50-mb-body", f"oversize={FIFTY_MB}", note="a 50 MB body / stream event"),
-    Fault("invalid-utf8", "bad_utf8=2", says_error=False, note="shown with U+FFFD"),
+    Fault("invalid-utf8", "bad_utf8=2", says_error=False, note="shown with U+FFFD; Status says the bytes were not UTF-8"),
 )  # fmt: skip
 
 

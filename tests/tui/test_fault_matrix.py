@@ -25,6 +25,7 @@ from .reliability import (
     case_id,
     client_faults,
     error_panels,
+    screen_text,
     self_signed_cert,
     tls_proxy,
     until,
@@ -91,7 +92,7 @@ async def one_fault(pilot, emulator, client, probe: Probe, fault: Fault) -> None
     await probe.load(pilot)
     await settle(pilot)
     assert app.is_running and not unexpected(app), unexpected(app)
-    assert probe.kept(app), "what was shown is gone"
+    assert probe.kept(app), f"what was shown is gone; the screen shows:\n{screen_text(app)}"
     if fault.says_error:
         assert probe.errored(app), "no error shown in place"
     if fault.title:
@@ -146,7 +147,14 @@ def matrix_doc() -> str:
         cells = ["✓" if fault.applies(p) else "—" for p in PROBES]
         lines.append(f"| {fault.id} | " + " | ".join(cells) + f" | {fault.note or fault.spec} |")
     tried = sum(fault.applies(p) for p in PROBES for fault in FAULTS)
-    lines += ["", f"{tried} combinations tried, {tried} survived (the suite fails otherwise).", ""]
+    lines += [
+        "",
+        f"{tried} combinations tried, {tried} survived (the suite fails otherwise).",
+        "",
+        "With its certificate as the CA bundle (`TENSORMESH_CA_BUNDLE`), the same self-signed HTTPS server",
+        "serves Models and Account (`test_a_self_signed_server_is_trusted_with_its_ca_bundle`).",
+        "",
+    ]
     return "\n".join(lines)
 
 
