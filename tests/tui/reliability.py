@@ -7,6 +7,7 @@ A new section adds one `Probe` entry to `PROBES` (and nothing else) to join the 
 
 from __future__ import annotations
 
+import itertools
 import select
 import socket
 import ssl
@@ -197,10 +198,13 @@ def created(app: TmApp) -> bool:
     return isinstance(app.screen, AccountScreen) and no_error_panel(app)
 
 
-SPARE_KEYS = 40  # one revoked per fault recovery, and the ones the server revoked before failing
+SPARE_KEYS = 60  # each load revokes a key of its own: a first one, and two per fault (armed, cleared)
+_revoked = itertools.count()
 
 
 def spare_keys(emulator: RunningEmulator) -> None:
+    global _revoked
+    _revoked = itertools.count()
     data = emulator.control_plane.data
     for n in range(SPARE_KEYS):
         key = {"id": f"tmk_live_spare{n:04d}", "name": f"spare-{n:02d}", "scopes": ["inference"]}
@@ -209,15 +213,12 @@ def spare_keys(emulator: RunningEmulator) -> None:
 
 
 async def revoke_key(pilot: Pilot) -> None:
-    """r (a revoke the server did before failing shows), then d on the first active spare key, y."""
-    await press(pilot, "r")
-    screen = account_screen(pilot.app)
-    table = screen.query_one("#api-keys", DataTable)
-    rows = [
-        i for i, row in enumerate(table.rows)
-        if str(table.get_cell(row, "name")).startswith("spare-") and str(table.get_cell(row, "status")) == "active"
-    ]  # fmt: skip
-    table.move_cursor(row=rows[0])
+    """d on the next spare key, y. Never the same key twice: a failed revoke may have been done by
+    the server before the reply failed, and revoking it again would be a (correct) 404."""
+    name = f"spare-{next(_revoked):02d}"
+    names = key_names(pilot.app)
+    assert name in names, f"{name} is not listed"
+    account_screen(pilot.app).query_one("#api-keys", DataTable).move_cursor(row=names.index(name))
     await press(pilot, "d", "y")
 
 
