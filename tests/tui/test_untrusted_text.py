@@ -26,7 +26,7 @@ from tm_tui.screens.sections import SECTIONS
 
 from ..conftest import unthrottled_state
 from .chat_helpers import send
-from .helpers import SIZE, open_section, settle
+from .helpers import SIZE, notifications, open_section, settle
 
 # A model id a foreign server could send: markup, a click action, a bidi override, a zero-width space.
 HOSTILE_ID = "evil[b]model[/b][@click=app.quit]go[/]\u202eexe.txt\u200b" + "W" * 5_000
@@ -154,6 +154,7 @@ async def test_the_corpus_is_inert_in_every_tab_detail_and_error(hostile_env, ma
         )
         await press(pilot, "u")
         shown["notification"] = assert_inert(app, "notification")
+        assert all(len(message) < 400 for _, message, _ in notifications(app)), "a long model name is cut"
 
         # Error messages: the same corpus in the body of a refusal, on each surface.
         hostile_env.state.faults.add("status=422,markup@*:*")
