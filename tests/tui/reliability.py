@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Input, TextArea
 from tm_tui.app import TmApp
 from tm_tui.emulator.server import RunningEmulator
 from tm_tui.screens.account import AccountScreen
-from tm_tui.screens.account_keys import NewKeyScreen
+from tm_tui.screens.account_key_form import NewKeyScreen
 from tm_tui.store.history import MessageStatus
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.secret_once import SecretOnceScreen
