@@ -35,6 +35,11 @@ def _visible(match: re.Match[str]) -> str:
     return f"<U+{ord(match.group()):04X}>"
 
 
+def hidden(char: str) -> bool:
+    """A bidi control or invisible character (`sanitize` shows it as `<U+XXXX>`)."""
+    return _INVISIBLE.fullmatch(char) is not None
+
+
 def sanitize(text: str) -> str:
     """Controls (escape sequences included) → U+FFFD, bidi/zero-width → `<U+XXXX>`; keeps tabs and newlines."""
     return _INVISIBLE.sub(_visible, _CONTROL.sub("\ufffd", text))

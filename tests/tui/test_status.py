@@ -123,3 +123,14 @@ async def test_without_credentials_what_can_answer_does(emulator, make_app):
         assert control.status.health == "reachable (HTTP 401)"
         assert "Not logged in" in summary(control)
         assert app.context.login == LoginState.NOT_LOGGED_IN
+
+
+async def test_bytes_that_are_not_utf8_are_said_beside_the_replacement_characters(emulator_env, make_app):
+    emulator_env.state.faults.add("bad_utf8@serverless:/version")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, "status")
+        row = rows(app)["serverless"]
+        assert row.status.ok and "\ufffd" in summary(row)
+        assert "not UTF-8" in summary(row)
+        assert "not UTF-8" not in summary(rows(app)["on_demand"])

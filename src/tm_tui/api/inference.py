@@ -111,7 +111,7 @@ class InferenceClient:
     async def _fetch[T: Traced](self, method: str, path: str, cls: type[T], json: Any = None) -> T:
         reply = await self._call(method, path, json)
         result = reply.model(cls)
-        result.traced(reply.request_id, reply.latency_s)
+        result.traced(reply.request_id, reply.latency_s, reply.not_utf8)
         return result
 
     # --- one-shot generation ------------------------------------------------------------------

@@ -291,6 +291,14 @@ def validate_as[M: BaseModel](cls: type[M], data: Any, request_id: str | None, *
         raise protocol_error(f"{path}: {first['msg']}", request_id) from exc
 
 
+def _utf8(response: httpx.Response) -> bool:
+    try:
+        response.content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _json_kind(value: Any) -> str:
     if value is None:
         return "null"
@@ -305,6 +313,7 @@ class Reply:
     request_id: str | None
     latency_s: float
     status: int
+    not_utf8: bool = False  # the body had bytes that are not UTF-8 (decoded as U+FFFD)
 
     def model[M: BaseModel](self, cls: type[M]) -> M:
         """Validate the whole body as `cls`; a mismatch is a ProtocolError."""
@@ -491,7 +500,9 @@ class Transport:
                 data = jsonlib.loads(text)
             except ValueError as exc:
                 raise protocol_error("the body is not JSON", request_id) from exc
-        return Reply(data=data, request_id=request_id, latency_s=latency, status=response.status_code)
+        return Reply(
+            data, request_id, latency, response.status_code, "\ufffd" in text and not _utf8(response)
+        )
 
     @asynccontextmanager
     async def stream(

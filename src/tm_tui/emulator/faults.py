@@ -19,7 +19,8 @@ EFFECTs (combine freely; K counts generated tokens, default 0):
     malformed[=K]    a 2xx body that is not valid JSON / one broken SSE chunk after K tokens
     oversize[=BYTES] add a `padding` field of BYTES (default 5 MB) to the body / one chunk
     bad_utf8[=K]     invalid UTF-8 bytes inside the content
-    markup[=K]       content carrying console markup and terminal escape sequences (OSC 52, CSI)
+    markup[=K]       content carrying console markup and terminal escape sequences (OSC 52, CSI);
+                     with status=CODE the error message carries them
     stall[=K]        streams: go silent after K tokens, connection kept open (a stream idle timeout)
     wrong_types      a 2xx JSON body whose values all have the wrong type (every leaf becomes a list)
     missing_keys     a 2xx JSON body without its wrapper keys (`{}`)
@@ -76,6 +77,12 @@ TEXT_KEYS = frozenset(
         "description",
         "subject",
         "title",
+        "modelName",  # deployment names
+        "log",  # deployment events
+        "userName",  # ticket replies
+        "actorDisplay",  # activity entries
+        "token_strs",  # tokenizer pieces (a list of strings)
+        "version",  # the server's /version
     }
 )
 
@@ -263,10 +270,18 @@ def faults_in_scope(scope: Scope) -> FaultContext:
 def poison_text(obj: Any, suffix: str) -> tuple[Any, bool]:
     """Append `suffix` to every text-like string value in a JSON tree; report whether any was found."""
     if isinstance(obj, dict):
-        out, hit = {}, False
+        out: dict[str, Any] = {}
+        hit = False
         for key, value in obj.items():
             if key in TEXT_KEYS and isinstance(value, str):
                 out[key], hit = value + suffix, True
+            elif (
+                key in TEXT_KEYS
+                and isinstance(value, list)
+                and value
+                and all(isinstance(v, str) for v in value)
+            ):
+                out[key], hit = [v + suffix for v in value], True
             else:
                 out[key], sub = poison_text(value, suffix)
                 hit = hit or sub
@@ -346,6 +361,17 @@ def status_response(
     return headers, body
 
 
+def _poisoned_error(
+    headers: list[tuple[bytes, bytes]], body: bytes
+) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    try:
+        body = encode_json(json.loads(body), markup=True)
+    except ValueError:  # the 502 HTML page
+        body += HOSTILE_TEXT.encode()
+    headers = [(k, v) for k, v in headers if k != b"content-length"]
+    return [(b"content-length", str(len(body)).encode()), *headers], body
+
+
 # ---- the middleware ----
 
 
@@ -371,6 +397,8 @@ class FaultMiddleware:
             await asyncio.sleep(latency)
         if status := ctx.first("status"):
             headers, body = status_response(status, self.surface, ctx.first("retry_after"))
+            if ctx.first("markup") is not None:  # an error message carrying the hostile text
+                headers, body = _poisoned_error(headers, body)
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return

@@ -24,7 +24,7 @@ from tm_tui.screens.billing_pricing import PricingPanel
 from tm_tui.screens.billing_transactions import TransactionsPanel
 from tm_tui.screens.billing_usage import UsagePanel, usage_records
 from tm_tui.screens.sections import SectionScreen
-from tm_tui.text_safety import sanitize
+from tm_tui.text_safety import inert, sanitize
 
 if TYPE_CHECKING:
     from tm_tui.session import Session
@@ -195,7 +195,7 @@ class BillingScreen(SectionScreen):
             self.notify(sanitize(str(error)), title="Model not saved", severity="error", markup=False)
             return
         self.notify(
-            f"Chat model: {sanitize(model)} (serverless). F2 opens Chat.", title="Model", markup=False
+            f"Chat model: {inert(model).plain} (serverless). F2 opens Chat.", title="Model", markup=False
         )
 
     def action_export(self) -> None:

@@ -41,6 +41,9 @@ SURFACES: tuple[tuple[str, str], ...] = (
 )
 
 
+NOT_UTF8 = "The server sent bytes that are not UTF-8: they show as \ufffd."
+
+
 @dataclass(frozen=True)
 class SurfaceStatus:
     url: str
@@ -68,22 +71,25 @@ async def check_surface(session: Session, surface: str, clock: Callable[[], floa
     started = clock()
     health = await client.health()
     latency = clock() - started
-    version, version_note = await _version(client)
-    note = None
+    version, version_note, version_bad = await _version(client)
+    notes = []
+    if health.not_utf8 or version_bad:
+        notes.append(NOT_UTF8)
     if not settings.inference_api_key.value:
-        note = "No inference API key: only the public endpoints can answer."
-    return SurfaceStatus(url, health.status, version, version_note, latency, note)
+        notes.append("No inference API key: only the public endpoints can answer.")
+    return SurfaceStatus(url, health.status, version, version_note, latency, "\n".join(notes) or None)
 
 
-async def _version(client: InferenceClient) -> tuple[str | None, str | None]:
-    """The server's version, or why there is none. Health alone decides up/down, so a server
-    without `/version` (llama-server answers 404) or with a broken one is still up."""
+async def _version(client: InferenceClient) -> tuple[str | None, str | None, bool]:
+    """The server's version, or why there is none, and whether its bytes were not UTF-8. Health alone
+    decides up/down, so a server without `/version` (llama-server answers 404) or with a broken one is still up."""
     try:
-        return (await client.version()).version, None
+        version = await client.version()
     except NotFound:
-        return None, "not provided"
+        return None, "not provided", False
     except TmError as exc:
-        return None, f"unavailable ({exc})"
+        return None, f"unavailable ({exc})", False
+    return version.version, None, version.not_utf8
 
 
 async def _check_control_plane(session: Session, clock: Callable[[], float]) -> SurfaceStatus:

@@ -17,12 +17,15 @@ from typing import TYPE_CHECKING, Literal
 
 from textual.containers import Container
 
+from tm_tui.text_safety import inert, sanitize
+
 if TYPE_CHECKING:
     from textual_plotext import PlotextPlot
 
 Layout = Literal["side", "stacked"]
 # Distinct on dark and light themes; plotext names.
 MAX_TICKS = 10
+LEGEND_MAX = 40  # characters of a series name in the legend
 PALETTE = ("cyan", "green", "orange", "magenta", "blue", "red", "yellow", "gray")
 
 
@@ -81,9 +84,11 @@ class ChartBox(Container):
         plt = self.plot.plt
         plt.clear_data()
         plt.clear_figure()
-        names = list(series)
+        # Labels are server text (model names): plotext draws them as they are, escapes included.
+        names = [inert(name, max_len=LEGEND_MAX).plain for name in series]
         colors = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
-        values = [list(series[name]) for name in names]
+        values = [list(v) for v in series.values()]
+        labels = [sanitize(label) for label in labels]
         if not labels or not names:
             plt.title(title + " (no data)")
         elif len(names) == 1:

@@ -14,7 +14,10 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from tm_tui.config.values import provider_for_cloud
-from tm_tui.text_safety import sanitize
+from tm_tui.text_safety import inert, sanitize
+
+# Longest name or endpoint shown in a cell: a long server string would push the other columns away.
+CELL_MAX = 48
 
 if TYPE_CHECKING:
     from tm_tui.api.models.control_plane import Deployment
@@ -88,12 +91,12 @@ class DeploymentTable(DataTable):
     def cells(self, deployment: Deployment, reason: str | None) -> list[str]:
         """One row's text, column by column (`COLUMNS`)."""
         return [
-            sanitize(deployment.inference_name or "?"),
+            inert(deployment.inference_name or "?", max_len=CELL_MAX).plain,
             short_enum(deployment.status, "MODEL_STATUS_"),
             gpu_text(deployment),
             provider_of(deployment)
             or short_enum(deployment.infra.cloud_provider if deployment.infra else None, "CLOUD_PROVIDER_"),
-            sanitize(deployment.endpoint or "—"),
+            inert(deployment.endpoint or "—", max_len=CELL_MAX).plain,
             reason or "ready",
         ]
 

@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tm_tui.text_safety import hidden
 from tm_tui.tokens.spans import RAW_BASE, Layout, Span
 
 # (lighter, darker) background per hue; light text reads on all of them, in dark and light themes.
@@ -50,7 +51,7 @@ def _visible(ch: str, whitespace: bool) -> str:
         return chr(0x2400 + code)  # ␀ … ␟
     if code == 0x7F:
         return "␡"
-    if 0x80 <= code < 0xA0 or code in (0x2028, 0x2029):
+    if 0x80 <= code < 0xA0 or hidden(ch):  # C1 controls, bidi controls, zero-width characters
         return f"<U+{code:04X}>"
     if RAW_BASE + 0x80 <= code <= RAW_BASE + 0xFF:  # a byte that is not UTF-8 (see tokens.spans)
         return f"<{code - RAW_BASE:02X}>"

@@ -16,18 +16,25 @@ class Traced(WireModel):
 
     _request_id: str | None = PrivateAttr(default=None)
     _latency_s: float | None = PrivateAttr(default=None)
+    _not_utf8: bool = PrivateAttr(default=False)
 
     @property
     def request_id(self) -> str | None:
         return self._request_id
 
     @property
+    def not_utf8(self) -> bool:
+        """The body had bytes that are not UTF-8: its text shows U+FFFD in their place."""
+        return self._not_utf8
+
+    @property
     def latency_s(self) -> float | None:
         return self._latency_s
 
-    def traced(self, request_id: str | None, latency_s: float | None) -> Traced:
+    def traced(self, request_id: str | None, latency_s: float | None, not_utf8: bool = False) -> Traced:
         self._request_id = request_id
         self._latency_s = latency_s
+        self._not_utf8 = not_utf8
         return self
 
 
