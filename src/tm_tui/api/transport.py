@@ -43,6 +43,7 @@ from tm_tui.api.errors import (
     Timeout,
     ValidationFailed,
 )
+from tm_tui.api.url_policy import check_url
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,22 @@ Sleep = Callable[[float], Awaitable[object]]
 
 
 def make_http_client(
-    timeout: float = DEFAULT_TIMEOUT_S, ca_bundle: str | Path | None = None
+    timeout: float = DEFAULT_TIMEOUT_S,
+    ca_bundle: str | Path | None = None,
+    *,
+    allow_insecure_http: bool = False,
 ) -> httpx.AsyncClient:
-    """The app-wide HTTP client. TLS verification is always on; `ca_bundle` replaces the trust store."""
+    """The app-wide HTTP client. TLS verification is always on; `ca_bundle` replaces the trust store.
+    Plain http to a non-loopback host is refused on every request unless `allow_insecure_http`."""
     if timeout <= 0:
         raise ConfigError(f"The timeout must be greater than 0 (got {timeout}).")
-    return httpx.AsyncClient(timeout=timeout, verify=_ssl_context(ca_bundle))
+
+    async def refuse_insecure(request: httpx.Request) -> None:
+        check_url(str(request.url), allow=allow_insecure_http)
+
+    return httpx.AsyncClient(
+        timeout=timeout, verify=_ssl_context(ca_bundle), event_hooks={"request": [refuse_insecure]}
+    )
 
 
 def _ssl_context(ca_bundle: str | Path | None) -> ssl.SSLContext | bool:
