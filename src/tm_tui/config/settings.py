@@ -367,7 +367,7 @@ def _choose_profile(
         found = stored_default if name == DEFAULT_PROFILE else tui.profiles.get(name)
         if found is not None:
             return Resolved(found.name, source), found
-        picker.problems.append(f"Unknown profile '{name}' ({source}); using another")
+        picker.problems.append(f"Unknown profile {name!r} ({source}); using another")
     return Resolved(DEFAULT_PROFILE, DEFAULT), stored_default
 
 
