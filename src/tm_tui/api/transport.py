@@ -224,14 +224,16 @@ def request_id_of(response: httpx.Response) -> str | None:
 
 
 def status_error(response: httpx.Response) -> APIStatusError:
-    """The typed error for a reply with status >= 400 (body must have been read)."""
+    """The typed error for a reply with status >= 400 (body must have been read). A server that
+    echoes the credential it was sent (some do, in "invalid key" errors) never gets it shown."""
     status = response.status_code
+    sent = _credential_sent(response)
     kwargs: dict[str, Any] = {
         "status": status,
         "request_id": request_id_of(response),
-        "body": decode_error_body(response),
+        "body": redact(decode_error_body(response), sent),
     }
-    message = error_message(response)
+    message = redact(error_message(response), sent)
     if status == 429:
         return RateLimited(
             message, retry_after=parse_retry_after(response.headers.get("retry-after")), **kwargs
@@ -239,6 +241,31 @@ def status_error(response: httpx.Response) -> APIStatusError:
     if status >= 500:
         return ServerError(message, **kwargs)
     return _STATUS_ERRORS.get(status, APIStatusError)(message, **kwargs)
+
+
+REDACTED = "[redacted]"
+
+
+def _credential_sent(response: httpx.Response) -> str | None:
+    try:
+        header = response.request.headers.get("authorization", "")
+    except RuntimeError:  # a response built without its request
+        return None
+    secret = header.partition(" ")[2].strip()
+    return secret or None
+
+
+def redact[T](value: T, secret: str | None) -> T:
+    """`value` (text or decoded JSON) with every occurrence of `secret` replaced."""
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, REDACTED)  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [redact(item, secret) for item in value]  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {redact(key, secret): redact(item, secret) for key, item in value.items()}  # type: ignore[return-value]
+    return value
 
 
 def network_error(exc: httpx.TransportError, host: str) -> NetworkError:
