@@ -70,6 +70,7 @@ json_values = st.recursive(
     max_leaves=20,
 )
 
+
 # Bytes that are often almost right: a valid document cut short, or with a byte flipped.
 def _damaged(document: bytes) -> st.SearchStrategy[bytes]:
     return st.one_of(
@@ -134,7 +135,9 @@ def test_tm_cli_files_take_any_bytes(scratch: Path, data: bytes) -> None:
 @given(document=toml_documents, managed=st.dictionaries(keys, toml_values, max_size=5))
 def test_tm_config_takes_any_toml_value(scratch: Path, document: dict, managed: dict) -> None:
     document = {**document, "overrides": managed} if managed else document
-    config = _parses_or_config_error(lambda: read_tm_config(_file(scratch, "config.toml", _toml_bytes(document))))
+    config = _parses_or_config_error(
+        lambda: read_tm_config(_file(scratch, "config.toml", _toml_bytes(document)))
+    )
     if isinstance(config, TmCliConfig):
         assert config.exists
         for problem in config.problems:  # a single bad key is a problem, not a failure
@@ -222,4 +225,3 @@ def test_saves_never_replace_a_file_that_does_not_parse(scratch: Path, data: byt
         with pytest.raises(ConfigFileError):
             update_credentials(scratch, "default", {"inference_api_key": "k"})
         assert credentials.read_bytes() == data
-

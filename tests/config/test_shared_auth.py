@@ -112,4 +112,3 @@ def test_newer_shared_login_only_for_tokens_from_auth_json(dirs, monkeypatch) ->
     write_tm_auth(dirs.tm_auth, {"access_token": "at-3"})
     env_settings = resolve_settings(LaunchOptions())
     assert newer_shared_login(env_settings, "from-env") is None  # the env token is not auth.json's
-

@@ -44,7 +44,9 @@ def test_the_user_can_allow_it(remote_serverless, monkeypatch, how):
         monkeypatch.setenv("TM_TUI_ALLOW_INSECURE_HTTP", "1")
     settings = resolve_settings(LaunchOptions(allow_insecure_http=how == "flag"))
     assert settings.allow_insecure_http.value
-    assert settings.allow_insecure_http.label == ("flag: --allow-insecure-http" if how == "flag" else "env: TM_TUI_ALLOW_INSECURE_HTTP")
+    assert settings.allow_insecure_http.label == (
+        "flag: --allow-insecure-http" if how == "flag" else "env: TM_TUI_ALLOW_INSECURE_HTTP"
+    )
     session = Session(settings)
     assert session.serverless is not None
     assert not any("Refusing" in problem for problem in session.problems)

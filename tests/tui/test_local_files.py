@@ -38,32 +38,44 @@ def _sqlite_bytes(tmp: Path, user_version: int = 0) -> bytes:
 
 FILES = {
     "tm config.toml": LocalFile(
-        "tm config.toml", "TM_CONFIG_HOME", "config.toml",
+        "tm config.toml",
+        "TM_CONFIG_HOME",
+        "config.toml",
         b'timeout_seconds = "soon"\n[overrides]\ngateway_api_key = 5\n',
         b'controlplane_base = "https://api.exa',
     ),
     "tm auth.json": LocalFile(
-        "tm auth.json", "TM_CONFIG_HOME", "auth.json",
+        "tm auth.json",
+        "TM_CONFIG_HOME",
+        "auth.json",
         b'{"access_token": 42, "refresh_token": ["x"]}',
         b'{\n  "access_token": "tmcp_abc',
     ),
     "tm-tui config.toml": LocalFile(
-        "tm-tui config.toml", "TM_TUI_CONFIG_DIR", "config.toml",
+        "tm-tui config.toml",
+        "TM_TUI_CONFIG_DIR",
+        "config.toml",
         b'active_profile = 3\n[profiles]\nwork = "not a table"\n',
         b'active_profile = "work"\n[profiles.wo',
     ),
     "tm-tui credentials.json": LocalFile(
-        "tm-tui credentials.json", "TM_TUI_CONFIG_DIR", "credentials.json",
+        "tm-tui credentials.json",
+        "TM_TUI_CONFIG_DIR",
+        "credentials.json",
         b'{"default": {"inference_api_key": 7}}',
         b'{"default": {"inference_api_key": "sk-',
     ),
     "cache.json": LocalFile(
-        "cache.json", "TM_TUI_DATA_DIR", "cache.json",
+        "cache.json",
+        "TM_TUI_DATA_DIR",
+        "cache.json",
         b"[1, 2, 3]",
         b'{"version": 1, "last_profile": "def',
     ),
     "history database": LocalFile(
-        "history database", "TM_TUI_DATA_DIR", "history.sqlite3",
+        "history database",
+        "TM_TUI_DATA_DIR",
+        "history.sqlite3",
         b"",  # filled in per test: a file from a newer tm-tui (schema 99)
         b"",  # filled in per test: a real SQLite file cut short
     ),
@@ -104,7 +116,9 @@ async def _start_and_check(make_app, isolated_dirs, tmp_path, file: LocalFile, b
         await settle(pilot)
         assert app.is_running and app.session is not None
         shown = [message for _, message, _ in notifications(app)]
-        if not (file.filename == "config.toml" and file.env_dir == "TM_CONFIG_HOME" and breakage == "wrong types"):
+        if not (
+            file.filename == "config.toml" and file.env_dir == "TM_CONFIG_HOME" and breakage == "wrong types"
+        ):
             assert any(str(path) in message for message in shown), shown
         else:  # two keys of the wrong type: each one reported, the rest of the file still used
             assert sum(f"{path}: " in message for message in shown) == 2, shown

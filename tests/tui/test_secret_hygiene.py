@@ -113,4 +113,3 @@ async def test_every_artifact_path_with_a_known_secret(emulator_env, make_app, i
     exports = sorted(path.name for path in (data_dir / "exports").iterdir())
     assert len(exports) == 3, exports  # chat Markdown, chat JSON, the billing export
     assert scan([isolated_dirs[name] for name in ("HOME", "TM_TUI_DATA_DIR", "TM_TUI_CONFIG_DIR")]) == {}
-

@@ -42,9 +42,7 @@ def insecure_reason(url: str, *, allow: bool) -> str | None:
     parts = urlsplit(url.strip())
     if allow or parts.scheme.lower() != "http" or is_loopback_host(parts.hostname or ""):
         return None
-    return (
-        f"Refusing plain http:// to {parts.hostname}: the API key or token would travel unencrypted."
-    )
+    return f"Refusing plain http:// to {parts.hostname}: the API key or token would travel unencrypted."
 
 
 def check_url(url: str, *, allow: bool) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 
 from tm_tui.config.errors import ConfigFileError
 
-
 # Far above any real config/auth/cache file; stops a runaway file from stalling start-up.
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
