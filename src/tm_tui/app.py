@@ -229,7 +229,7 @@ class TmApp(App[None]):
             return
         if moved is not None:
             self.call_from_thread(
-                self._notify_file_problem, f"The unreadable start-up cache was moved aside to {moved}."
+                self._notify_file_problem, f"The start-up cache could not be parsed; it was moved aside to {moved}."
             )
 
     # -- actions ---------------------------------------------------------------------------------

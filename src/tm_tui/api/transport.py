@@ -255,16 +255,16 @@ def _credential_sent(response: httpx.Response) -> str | None:
     return secret or None
 
 
-def redact[T](value: T, secret: str | None) -> T:
+def redact(value: Any, secret: str | None) -> Any:
     """`value` (text or decoded JSON) with every occurrence of `secret` replaced."""
     if not secret:
         return value
     if isinstance(value, str):
-        return value.replace(secret, REDACTED)  # type: ignore[return-value]
+        return value.replace(secret, REDACTED)
     if isinstance(value, list):
-        return [redact(item, secret) for item in value]  # type: ignore[return-value]
+        return [redact(item, secret) for item in value]
     if isinstance(value, dict):
-        return {redact(key, secret): redact(item, secret) for key, item in value.items()}  # type: ignore[return-value]
+        return {redact(key, secret): redact(item, secret) for key, item in value.items()}
     return value
 
 
