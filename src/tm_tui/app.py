@@ -29,6 +29,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
+from tm_tui.config.secrets import scrub
 from tm_tui.screens.sections import (
     SECTIONS,
     SectionCommands,
@@ -341,7 +342,8 @@ class TmApp(App[None]):
             path = self.error_log_path()
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("a", encoding="utf-8") as handle:
-                handle.write(time.strftime("%Y-%m-%d %H:%M:%S ") + "".join(traceback.format_exception(error)))
+                details = scrub("".join(traceback.format_exception(error)))
+                handle.write(time.strftime("%Y-%m-%d %H:%M:%S ") + details)
         except OSError:
             log.exception("could not write the error log")
             return None

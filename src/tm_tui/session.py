@@ -20,6 +20,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from tm_tui.config.secrets import remember_in_use
 from tm_tui.state import AppContext, LaunchOptions, LoginState
 from tm_tui.surface import Surface
 
@@ -156,6 +157,9 @@ class Session:
 
         previous: httpx.AsyncClient | None = getattr(self, "http", None)  # None on the first install
         self.settings = settings
+        remember_in_use(
+            settings.inference_api_key.value, settings.control_plane_token.value, settings.refresh_token.value
+        )
         self.problems: list[str] = [str(problem) for problem in settings.problems]
         allow = settings.allow_insecure_http.value
         try:
@@ -227,6 +231,7 @@ class Session:
         it is saved; returns the surface. Raises the typed API error when the key does not work."""
         from tm_tui.api.errors import ConfigError
 
+        remember_in_use(key)
         surface = self.surface
         user_id = None
         if surface == Surface.ON_DEMAND:
@@ -289,6 +294,7 @@ class Session:
         in_use = self.control_plane.transport.token if self.control_plane else None
         newer = newer_shared_login(self.settings, in_use)
         if newer is not None:  # the `tm` CLI refreshed meanwhile: use its token, spend no refresh
+            remember_in_use(newer.access_token, newer.refresh_token)
             self._refresh_token = newer.refresh_token
             self.login_state = LoginState.LOGGED_IN
             return newer.access_token.reveal()
@@ -306,6 +312,7 @@ class Session:
             log.info("token refresh failed: %s", type(error).__name__)
             self.login_state = LoginState.EXPIRED
             return None
+        remember_in_use(tokens.get("access_token"), tokens.get("refresh_token"))
         try:
             save_login(self.settings, tokens)
         except ConfigFileError as error:  # keep the fresh token for this run anyway

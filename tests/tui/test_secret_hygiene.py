@@ -11,7 +11,7 @@ from pathlib import Path
 import respx
 
 from tests.secret_scan import SECRETS, leaks_in, register, scan
-from tm_tui.api.errors import AuthError
+from tm_tui.api.errors import AuthError, ServerError
 from tm_tui.api.inference import make_inference_client
 from tm_tui.api.transport import make_http_client
 from tm_tui.screens.chat_export import ExportScreen, ViewCodeScreen
@@ -96,6 +96,17 @@ async def test_every_artifact_path_with_a_known_secret(emulator_env, make_app, i
         await settle(pilot)
         await pilot.press("escape")
 
+        async def a_bug_quoting_the_key() -> None:
+            raise RuntimeError(f"request failed with key {key}")
+
+        async def a_server_quoting_the_token() -> None:
+            raise ServerError(f"token {emulator_env.control_plane_token} was refused", status=502)
+
+        app.run_worker(a_bug_quoting_the_key())  # traceback to errors.log, message as a notification
+        app.run_worker(a_server_quoting_the_token())
+        await settle(pilot)
+        assert (data_dir / "errors.log").read_text().count("request failed with key tmk_") == 1
+
         for section in ("account", "settings", "status", "billing"):
             await open_section(pilot, section)
             app.action_screenshot()
@@ -109,7 +120,7 @@ async def test_every_artifact_path_with_a_known_secret(emulator_env, make_app, i
         shown_text = "\n".join(f"{title}: {message}" for title, message, _ in notifications(app))
     assert not leaks_in(shown_text.encode())
     written = {path.suffix for path in data_dir.rglob("*") if path.is_file()}
-    assert {".svg", ".md", ".json", ".sqlite3"} <= written, written  # each path really wrote
+    assert {".svg", ".md", ".json", ".sqlite3", ".log"} <= written, written  # each path really wrote
     exports = sorted(path.name for path in (data_dir / "exports").iterdir())
     assert len(exports) == 3, exports  # chat Markdown, chat JSON, the billing export
     assert scan([isolated_dirs[name] for name in ("HOME", "TM_TUI_DATA_DIR", "TM_TUI_CONFIG_DIR")]) == {}
