@@ -415,13 +415,15 @@ class DeploymentsScreen(ControlPlaneSection):
 
         client = session.control_plane
         assert client is not None
+        # With nothing held yet (a poll that beat the first look), a poll is a first look too: a
+        # forward read with no start time would return the oldest lines instead.
+        since = None if first else self.logs.last_timestamp
         try:
-            if first:  # the latest lines, newest first from the server, shown oldest first
+            if since is None:  # the latest lines, newest first from the server, shown oldest first
                 entries = list(
                     reversed(await client.deployment_logs(key, limit=POLL_LIMIT, direction="desc"))
                 )
             else:
-                since = self.logs.last_timestamp
                 entries = await client.deployment_logs(
                     key, start_time=since, limit=POLL_LIMIT, direction="asc"
                 )
