@@ -49,6 +49,19 @@ def isolated_dirs(
     return paths
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """When the run ends, no file the suite wrote (exports, logs, history, screenshots...) holds a
+    test secret; the credential stores are exempt (see tests/secret_scan.py)."""
+    yield
+    from tests.secret_scan import scan
+
+    report = scan([tmp_path_factory.getbasetemp()])
+    assert not report, "test secrets left in artifacts: " + "; ".join(
+        f"{path}: {', '.join(found)}" for path, found in sorted(report.items())
+    )
+
+
 def unthrottled_state() -> EmulatorState:
     return EmulatorState(pacing=Pacing(unthrottled=True))
 

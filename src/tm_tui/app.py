@@ -29,6 +29,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
+from tm_tui.config.secrets import scrub
 from tm_tui.screens.sections import (
     SECTIONS,
     SectionCommands,
@@ -104,6 +105,7 @@ class TmApp(App[None]):
         # Status latencies use this clock, so tests and snapshots can make them deterministic.
         self.clock = clock
         self.cache = Cache.load(Cache.default_path(self.env))
+        self._cache_write_reported = False
         self._resources = ExitStack()  # the demo emulator, closed on exit
         self._session_lock = asyncio.Lock()  # session changes run one at a time
         # The default mode's stack is made at start (`get_default_screen`); `switch_mode` accepts only
@@ -132,7 +134,12 @@ class TmApp(App[None]):
     def on_ready(self) -> None:
         """The first frame is on screen; only now touch the network and heavy imports (a thread:
         started earlier, it would hold the GIL while the first frame is built)."""
+        if self.cache.problem is not None:
+            self._notify_file_problem(f"{self.cache.problem}\nThe start-up cache is not used this time.")
         self.start_session()
+
+    def _notify_file_problem(self, message: str) -> None:
+        self.notify(message, title="File problem", severity="warning", timeout=15, markup=False)
 
     @work(thread=True, exclusive=True, group="session")
     def start_session(self) -> None:
@@ -212,7 +219,19 @@ class TmApp(App[None]):
 
     @work(thread=True, exclusive=True, group="cache")
     def save_cache(self) -> None:
-        self.cache.save()
+        from tm_tui.config import ConfigFileError
+
+        try:
+            moved = self.cache.save()
+        except ConfigFileError as error:  # the cache is only a hint: say so once, keep it in memory
+            if not self._cache_write_reported:
+                self._cache_write_reported = True
+                self.call_from_thread(self._notify_file_problem, str(error))
+            return
+        if moved is not None:
+            self.call_from_thread(
+                self._notify_file_problem, f"The start-up cache could not be parsed; it was moved aside to {moved}."
+            )
 
     # -- actions ---------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -323,7 +342,8 @@ class TmApp(App[None]):
             path = self.error_log_path()
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("a", encoding="utf-8") as handle:
-                handle.write(time.strftime("%Y-%m-%d %H:%M:%S ") + "".join(traceback.format_exception(error)))
+                details = scrub("".join(traceback.format_exception(error)))
+                handle.write(time.strftime("%Y-%m-%d %H:%M:%S ") + details)
         except OSError:
             log.exception("could not write the error log")
             return None

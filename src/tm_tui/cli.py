@@ -25,6 +25,11 @@ sections:
   footer or with the command palette (ctrl+p, then type "Open <section>"). Press ? or F1 for the
   list of every key, ctrl+q to quit.
 
+plain http:
+  http:// base URLs are refused unless the host is this machine (localhost, 127.0.0.0/8, ::1):
+  the API key and tokens would cross the network unencrypted. Use https://, or allow it with
+  --allow-insecure-http or TM_TUI_ALLOW_INSECURE_HTTP=1.
+
 demo mode:
   --demo starts a local Tensormesh emulator inside the app (127.0.0.1, random ports) and uses a
   "demo" profile pointing at it, already logged in with demo credentials. Nothing leaves the
@@ -48,6 +53,7 @@ environment:
   TENSORMESH_ON_DEMAND_USER_ID        X-User-Id for on-demand calls (a UUID)
   TENSORMESH_TIMEOUT_SECONDS          request timeout, default 30
   TENSORMESH_CA_BUNDLE                PEM file to trust for TLS
+  TM_TUI_ALLOW_INSECURE_HTTP=1        same as --allow-insecure-http
   TM_CONFIG_HOME                      the `tm` CLI's directory (default ~/.config/tensormesh)
   TM_TUI_CONFIG_DIR, TM_TUI_DATA_DIR  move tm-tui's own config / data directories
 
@@ -107,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     net = parser.add_argument_group("transport")
     net.add_argument("--timeout", metavar="SECONDS", type=_positive_float, help="request timeout")
     net.add_argument("--ca-bundle", metavar="PATH", help="PEM bundle to trust for TLS")
+    net.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow plain http:// to hosts other than this machine (keys and tokens travel in clear)",
+    )
     return parser
 
 

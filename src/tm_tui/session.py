@@ -20,6 +20,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from tm_tui.config.secrets import remember_in_use
 from tm_tui.state import AppContext, LaunchOptions, LoginState
 from tm_tui.surface import Surface
 
@@ -156,12 +157,18 @@ class Session:
 
         previous: httpx.AsyncClient | None = getattr(self, "http", None)  # None on the first install
         self.settings = settings
+        remember_in_use(
+            settings.inference_api_key.value, settings.control_plane_token.value, settings.refresh_token.value
+        )
         self.problems: list[str] = [str(problem) for problem in settings.problems]
+        allow = settings.allow_insecure_http.value
         try:
-            self.http = make_http_client(settings.timeout.value, settings.ca_bundle.value)
+            self.http = make_http_client(
+                settings.timeout.value, settings.ca_bundle.value, allow_insecure_http=allow
+            )
         except ConfigError as error:  # e.g. a CA bundle that exists but is not PEM
             self.problems.append(f"{error} Using the system trust store.")
-            self.http = make_http_client(settings.timeout.value)
+            self.http = make_http_client(settings.timeout.value, allow_insecure_http=allow)
         self.serverless, self.serverless_reason = self._build_inference(Surface.SERVERLESS)
         self.on_demand, self.on_demand_reason = self._build_inference(Surface.ON_DEMAND)
         self.control_plane, self.control_plane_reason = self._build_control_plane()
@@ -176,6 +183,10 @@ class Session:
 
         s = self.settings
         key = s.inference_api_key.value
+        base_url = s.serverless_base_url if surface == Surface.SERVERLESS else s.on_demand_base_url
+        refused = self._refuse_plain_http(base_url.value)
+        if refused:
+            return None, refused
         if surface == Surface.ON_DEMAND:
             if not s.on_demand_user_id.value:
                 return None, "No on-demand user id: set TENSORMESH_ON_DEMAND_USER_ID, --user-id or a profile."
@@ -220,6 +231,7 @@ class Session:
         it is saved; returns the surface. Raises the typed API error when the key does not work."""
         from tm_tui.api.errors import ConfigError
 
+        remember_in_use(key)
         surface = self.surface
         user_id = None
         if surface == Surface.ON_DEMAND:
@@ -237,6 +249,9 @@ class Session:
 
         s = self.settings
         token = s.control_plane_token.value
+        refused = self._refuse_plain_http(s.control_plane_base_url.value)
+        if refused:
+            return None, refused
         if not token:
             return None, "Not logged in to the control plane: log in from Account or with `tm auth login`."
         client = make_control_plane_client(
@@ -249,6 +264,19 @@ class Session:
         )
         return client, None
 
+    def _refuse_plain_http(self, base_url: str) -> str | None:
+        """The readable refusal for a plain-http remote base URL, once among the problems too (the
+        transport's request hook enforces the same rule on every request)."""
+        from tm_tui.api.url_policy import InsecureTransportError, insecure_reason
+
+        reason = insecure_reason(base_url, allow=self.settings.allow_insecure_http.value)
+        if reason is None:
+            return None
+        message = f"{reason} {InsecureTransportError.default_hint}"
+        if message not in self.problems:
+            self.problems.append(message)
+        return message
+
     async def _replace(self, settings: ResolvedSettings) -> None:
         previous = self._install(settings)
         if previous is not None:
@@ -256,11 +284,20 @@ class Session:
 
     # -- control-plane login -----------------------------------------------------------------------
     async def _refresh_control_plane(self) -> str | None:
-        """Called once on a 401: trade the refresh token for a new access token and store it."""
+        """Called once on a 401: adopt a token the `tm` CLI stored meanwhile, else trade the refresh
+        token for a new access token and store it."""
         from tm_tui.api.errors import TmError
         from tm_tui.api.login import refresh_tokens
         from tm_tui.config import ConfigFileError, save_login
+        from tm_tui.config.settings import newer_shared_login
 
+        in_use = self.control_plane.transport.token if self.control_plane else None
+        newer = newer_shared_login(self.settings, in_use)
+        if newer is not None:  # the `tm` CLI refreshed meanwhile: use its token, spend no refresh
+            remember_in_use(newer.access_token, newer.refresh_token)
+            self._refresh_token = newer.refresh_token
+            self.login_state = LoginState.LOGGED_IN
+            return newer.access_token.reveal()
         if not self._refresh_token:
             self.login_state = LoginState.EXPIRED
             return None
@@ -275,6 +312,7 @@ class Session:
             log.info("token refresh failed: %s", type(error).__name__)
             self.login_state = LoginState.EXPIRED
             return None
+        remember_in_use(tokens.get("access_token"), tokens.get("refresh_token"))
         try:
             save_login(self.settings, tokens)
         except ConfigFileError as error:  # keep the fresh token for this run anyway

@@ -33,11 +33,17 @@ class LaunchOptions:
     provider: str | None = None
     timeout: float | None = None
     ca_bundle: str | None = None
+    allow_insecure_http: bool = False
 
     def for_profile_switch(self, profile: str) -> LaunchOptions:
         """The options that still apply after switching to `profile` at run time: only the
         transport ones (URL and model flags were meant for the launch profile)."""
-        return LaunchOptions(profile=profile, timeout=self.timeout, ca_bundle=self.ca_bundle)
+        return LaunchOptions(
+            profile=profile,
+            timeout=self.timeout,
+            ca_bundle=self.ca_bundle,
+            allow_insecure_http=self.allow_insecure_http,
+        )
 
 
 class LoginState(StrEnum):

@@ -2,7 +2,7 @@ import pickle
 
 import pytest
 
-from tm_tui.config.secrets import Secret, mask
+from tm_tui.config.secrets import Secret, mask, remember_in_use, scrub
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,9 @@ def test_secret_equality_and_truthiness() -> None:
 def test_secret_refuses_pickling() -> None:
     with pytest.raises(TypeError):
         pickle.dumps(Secret("tmk_live_5e6f7a8b9c0d1e2f"))
+
+
+def test_scrub_masks_every_credential_in_use() -> None:
+    remember_in_use(Secret("tmk_scrub_test_0123456789"), "tmcp_scrub_test_abcdef", None, "short")
+    text = "key tmk_scrub_test_0123456789 and token tmcp_scrub_test_abcdef, short stays"
+    assert scrub(text) == "key tmk_…6789 and token tmcp…cdef, short stays"

@@ -137,7 +137,7 @@ def test_directory_and_permission_problems_are_readable(tmp_path: Path, monkeypa
     def denied(self, *args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_text", denied)
+    monkeypatch.setattr(Path, "open", denied)
     with pytest.raises(ConfigFileError, match="config.toml: permission denied"):
         read_tm_config(path)
 

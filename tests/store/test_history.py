@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tm_tui.config.secrets import remember_in_use
 from tm_tui.store import history
 from tm_tui.store.history import (
     SCHEMA_VERSION,
@@ -386,3 +387,12 @@ def test_threads_can_write_at_once(store: HistoryStore) -> None:
             ("go", MessageStatus.COMPLETE), ("x" * 49, MessageStatus.COMPLETE),
         ]  # fmt: skip
     assert os.path.getsize(store.path) > 0
+
+
+def test_an_error_quoting_a_credential_in_use_is_stored_masked(store: HistoryStore, path: Path) -> None:
+    remember_in_use("tmk_history_key_0123456789")
+    cid = chat(store)
+    mid = store.begin_assistant_message(cid)
+    store.finish_message(mid, "error", error="HTTP 401: bad key tmk_history_key_0123456789")
+    assert store.load_conversation(cid).messages[-1].error == "HTTP 401: bad key tmk_…6789"
+    assert b"tmk_history_key_0123456789" not in b"".join(p.read_bytes() for p in path.parent.iterdir())

@@ -249,7 +249,7 @@ async def test_number_keys_on_the_serverless_table_switch_tabs(emulator_env, mak
         assert app.screen.query_one(TabbedContent).active == "tab-serverless"
 
 
-LLAMA = "http://llama.test"  # a llama-server stand-in: its /v1/models entries carry `meta`, no max_model_len
+LLAMA = "http://llama.localhost"  # a llama-server stand-in: its /v1/models entries carry `meta`, no max_model_len
 LLAMA_MODELS = {
     "object": "list",
     "data": [

@@ -339,7 +339,7 @@ async def test_tokenize_the_last_chat_request(emulator_env, make_app):
 
 # ---- a llama.cpp-style server (respx) ----
 
-LLAMA = "http://llama.test"
+LLAMA = "http://llama.localhost"
 
 
 def _llama_tokenize(request: httpx.Request) -> httpx.Response:

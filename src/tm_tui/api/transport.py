@@ -43,6 +43,7 @@ from tm_tui.api.errors import (
     Timeout,
     ValidationFailed,
 )
+from tm_tui.api.url_policy import check_url
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,22 @@ Sleep = Callable[[float], Awaitable[object]]
 
 
 def make_http_client(
-    timeout: float = DEFAULT_TIMEOUT_S, ca_bundle: str | Path | None = None
+    timeout: float = DEFAULT_TIMEOUT_S,
+    ca_bundle: str | Path | None = None,
+    *,
+    allow_insecure_http: bool = False,
 ) -> httpx.AsyncClient:
-    """The app-wide HTTP client. TLS verification is always on; `ca_bundle` replaces the trust store."""
+    """The app-wide HTTP client. TLS verification is always on; `ca_bundle` replaces the trust store.
+    Plain http to a non-loopback host is refused on every request unless `allow_insecure_http`."""
     if timeout <= 0:
         raise ConfigError(f"The timeout must be greater than 0 (got {timeout}).")
-    return httpx.AsyncClient(timeout=timeout, verify=_ssl_context(ca_bundle))
+
+    async def refuse_insecure(request: httpx.Request) -> None:
+        check_url(str(request.url), allow=allow_insecure_http)
+
+    return httpx.AsyncClient(
+        timeout=timeout, verify=_ssl_context(ca_bundle), event_hooks={"request": [refuse_insecure]}
+    )
 
 
 def _ssl_context(ca_bundle: str | Path | None) -> ssl.SSLContext | bool:
@@ -213,14 +224,16 @@ def request_id_of(response: httpx.Response) -> str | None:
 
 
 def status_error(response: httpx.Response) -> APIStatusError:
-    """The typed error for a reply with status >= 400 (body must have been read)."""
+    """The typed error for a reply with status >= 400 (body must have been read). A server that
+    echoes the credential it was sent (some do, in "invalid key" errors) never gets it shown."""
     status = response.status_code
+    sent = _credential_sent(response)
     kwargs: dict[str, Any] = {
         "status": status,
         "request_id": request_id_of(response),
-        "body": decode_error_body(response),
+        "body": redact(decode_error_body(response), sent),
     }
-    message = error_message(response)
+    message = redact(error_message(response), sent)
     if status == 429:
         return RateLimited(
             message, retry_after=parse_retry_after(response.headers.get("retry-after")), **kwargs
@@ -228,6 +241,31 @@ def status_error(response: httpx.Response) -> APIStatusError:
     if status >= 500:
         return ServerError(message, **kwargs)
     return _STATUS_ERRORS.get(status, APIStatusError)(message, **kwargs)
+
+
+REDACTED = "[redacted]"
+
+
+def _credential_sent(response: httpx.Response) -> str | None:
+    try:
+        header = response.request.headers.get("authorization", "")
+    except RuntimeError:  # a response built without its request
+        return None
+    secret = header.partition(" ")[2].strip()
+    return secret or None
+
+
+def redact(value: Any, secret: str | None) -> Any:
+    """`value` (text or decoded JSON) with every occurrence of `secret` replaced."""
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, REDACTED)
+    if isinstance(value, list):
+        return [redact(item, secret) for item in value]
+    if isinstance(value, dict):
+        return {redact(key, secret): redact(item, secret) for key, item in value.items()}
+    return value
 
 
 def network_error(exc: httpx.TransportError, host: str) -> NetworkError:

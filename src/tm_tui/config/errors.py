@@ -30,6 +30,9 @@ class ProfileError(ValueError):
 def describe_validation_error(exc: ValidationError) -> str:
     """First pydantic error as `loc: message`; pydantic's own text can echo the input, so it is not used."""
     first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
+    # Keys come from the file: quote any that is not plain printable text so the line stays one line.
+    where = ".".join(
+        str(part) if str(part).isprintable() and str(part) else repr(part) for part in first["loc"]
+    )
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return f"{where}: {first['msg']}{more}"

@@ -1,8 +1,9 @@
 """Reading config files into plain data, turning every failure into a `ConfigFileError`.
 
 A missing file is not an error (None); everything else — a directory in the way, permission denied,
-undecodable bytes, invalid TOML/JSON, JSON that is not an object — is, with a one-line reason that
-names no secret (tomllib/json error messages give positions, not content).
+undecodable bytes, a file too large to be a config, invalid TOML/JSON, JSON that is not an object —
+is, with a one-line reason that names no secret (tomllib/json error messages give positions, not
+content).
 """
 
 from __future__ import annotations
@@ -14,11 +15,18 @@ from typing import Any
 
 from tm_tui.config.errors import ConfigFileError
 
+# Far above any real config/auth/cache file; stops a runaway file from stalling start-up.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
 
 def read_text(path: Path) -> str | None:
     """The file's text, or None when it does not exist."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise ConfigFileError(path, f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; not read")
+        return data.decode("utf-8")
     except FileNotFoundError:
         return None
     except IsADirectoryError:

@@ -91,6 +91,7 @@ ENV_TIMEOUT_SECONDS = "TENSORMESH_TIMEOUT_SECONDS"
 ENV_MAX_RETRIES = "TENSORMESH_MAX_RETRIES"
 ENV_CA_BUNDLE = "TENSORMESH_CA_BUNDLE"
 ENV_ENABLE_ON_DEMAND = "TENSORMESH_ENABLE_ON_DEMAND"
+ENV_ALLOW_INSECURE_HTTP = "TM_TUI_ALLOW_INSECURE_HTTP"
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class ResolvedSettings:
     max_retries: Resolved[int]
     ca_bundle: Resolved[str | None]
     on_demand_enabled: Resolved[bool]
+    allow_insecure_http: Resolved[bool]
     demo: bool
     tui_config_dir: Path
     tm_config_path: Path
@@ -158,6 +160,7 @@ class ResolvedSettings:
             ("max retries", self.max_retries),
             ("CA bundle", self.ca_bundle),
             ("on-demand features", self.on_demand_enabled),
+            ("plain http to remote hosts", self.allow_insecure_http),
         ]
         return [SettingRow(name, _display(resolved.value), resolved.label) for name, resolved in rows]
 
@@ -321,6 +324,7 @@ def resolve_settings(
             Resolved(None, DEFAULT),
         ),
         on_demand_enabled=layers.on_demand_enabled(),
+        allow_insecure_http=layers.allow_insecure_http(),
         demo=flags.demo,
         tui_config_dir=config_dir,
         tm_config_path=layers.tm_config_path,
@@ -363,7 +367,7 @@ def _choose_profile(
         found = stored_default if name == DEFAULT_PROFILE else tui.profiles.get(name)
         if found is not None:
             return Resolved(found.name, source), found
-        picker.problems.append(f"Unknown profile '{name}' ({source}); using another")
+        picker.problems.append(f"Unknown profile {name!r} ({source}); using another")
     return Resolved(DEFAULT_PROFILE, DEFAULT), stored_default
 
 
@@ -468,6 +472,13 @@ class _Layers:
             )
         return Resolved(None, DEFAULT), Resolved(None, DEFAULT)
 
+    def allow_insecure_http(self) -> Resolved[bool]:
+        if self.flags.allow_insecure_http:
+            return Resolved(True, FLAG, "--allow-insecure-http")
+        if is_truthy(self.env.get(ENV_ALLOW_INSECURE_HTTP)):
+            return Resolved(True, ENV, ENV_ALLOW_INSECURE_HTTP)
+        return Resolved(False, DEFAULT)
+
     def on_demand_enabled(self) -> Resolved[bool]:
         if self.hermetic:
             return Resolved(True, FLAG, "--demo")
@@ -495,6 +506,21 @@ def save_login(settings: ResolvedSettings, tokens: Mapping[str, Any]) -> Path | 
     path = credentials_path(settings.tui_config_dir)
     update_credentials(settings.tui_config_dir, profile.name, {"auth": validate_tokens(tokens, path)})
     return path
+
+
+def newer_shared_login(settings: ResolvedSettings, token_in_use: str | None) -> TmAuth | None:
+    """auth.json when it now holds another access token than `token_in_use`: the `tm` CLI refreshed
+    meanwhile. Adopting it instead of refreshing again keeps the CLI's token (and a rotated refresh
+    token) from being lost. None when the token does not come from auth.json or nothing changed."""
+    if settings.control_plane_token.source != TM_AUTH:
+        return None
+    try:
+        auth = read_tm_auth(settings.tm_auth_path)
+    except ConfigFileError:
+        return None
+    if auth is None or auth.access_token.reveal() == token_in_use:
+        return None
+    return auth
 
 
 def logout(settings: ResolvedSettings) -> list[Path]:

@@ -98,13 +98,13 @@ def load_credentials(config_dir: Path) -> dict[str, dict[str, Any]]:
     data = load_json_object(path) or {}
     for name, entry in data.items():
         if not isinstance(entry, dict):
-            raise ConfigFileError(path, f"entry '{name}' must be a JSON object")
+            raise ConfigFileError(path, f"entry {name!r} must be a JSON object")
         for key, value in entry.items():
             if key == "auth":
                 if not isinstance(value, dict):
-                    raise ConfigFileError(path, f"'{name}.auth' must be a JSON object")
+                    raise ConfigFileError(path, f"{f'{name}.auth'!r} must be a JSON object")
             elif not isinstance(value, str):
-                raise ConfigFileError(path, f"'{name}.{key}' must be a string")
+                raise ConfigFileError(path, f"{f'{name}.{key}'!r} must be a string")
     return data
 
 

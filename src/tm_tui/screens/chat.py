@@ -218,6 +218,7 @@ class ChatScreen(SectionScreen):
                 f"{error}\nThis session's chats are not saved.",
                 title="History",
                 severity="warning",
+                timeout=15,  # as long as the other file problems: it names a file to fix
                 markup=False,
             )
             self.store = HistoryStore(Path(":memory:"))

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tm_tui.chat.modes import Mode
+from tm_tui.config.secrets import scrub
 
 HISTORY_FILE = "history.sqlite3"
 AUTO_TITLE_CHARS = 60
@@ -505,7 +506,7 @@ class HistoryStore:
                 (
                     MessageStatus(status),
                     json.dumps(metrics or {}),
-                    error,
+                    None if error is None else scrub(error),  # a server may quote the key
                     content,
                     reasoning,
                     now,

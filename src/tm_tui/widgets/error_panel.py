@@ -8,7 +8,7 @@ characters neutralised (`text_safety.sanitize`), never parsed as markup.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual.widgets import Static
@@ -25,6 +25,7 @@ from tm_tui.api.errors import (
     TmError,
 )
 from tm_tui.config.errors import ConfigFileError, ProfileError
+from tm_tui.config.secrets import scrub
 from tm_tui.text_safety import sanitize
 
 _TLS_MARKERS = ("ssl", "certificate", "tls")
@@ -42,6 +43,12 @@ class ErrorInfo:
 
 
 def describe(error: BaseException) -> ErrorInfo:
+    """Title, message and hint of any error; a credential in use never shows (see `scrub`)."""
+    info = _describe(error)
+    return replace(info, message=scrub(info.message), hint=scrub(info.hint))
+
+
+def _describe(error: BaseException) -> ErrorInfo:
 
     if isinstance(error, ConfigFileError):
         return ErrorInfo(
