@@ -4,7 +4,10 @@ Textual's footer shows nothing until the screen first publishes its bindings, th
 after the next refresh, so the first frame can reach the terminal without them. And each binding
 change (focus moves, `refresh_bindings`) queues one more full rebuild of every key, even when
 several arrive before the first has run: at start-up that was three or four rebuilds of some
-25 ms each, in the middle of the first frames (issue #13, bench/bench_startup.py).
+25 ms each, in the middle of the first frames (issue #13, bench/bench_startup.py). A rebuild that
+would show the same keys, enabled the same way, is skipped: screens refresh their bindings on every
+cursor move (what a key does depends on the highlighted row), and rebuilding ~20 keys each time cost
+more than the move itself (bench/bench_support.py).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ class KeyFooter(Footer):
     def __init__(self) -> None:
         super().__init__()
         self._rebuild_queued = False
+        self._built_for: tuple | None = None  # the keys the footer shows now
 
     def bindings_changed(self, screen: Screen) -> None:
         first = not self._bindings_ready
@@ -34,4 +38,16 @@ class KeyFooter(Footer):
 
     async def _rebuild(self) -> None:
         self._rebuild_queued = False
+        keys = self._keys()
+        if keys == self._built_for:
+            return
+        self._built_for = keys
         await self.recompose()
+
+    def _keys(self) -> tuple:
+        palette = self.app.COMMAND_PALETTE_BINDING
+        return tuple(
+            (key, binding.action, binding.description, enabled, tooltip)
+            for key, (_, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            if binding.show or key == palette
+        )

@@ -49,7 +49,7 @@ class PagedTable(ScrollView, can_focus=True):
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {"paged-table--header", "paged-table--cursor"}
     DEFAULT_CSS = """
-    PagedTable { height: 1fr; }
+    PagedTable { height: 1fr; overflow-x: hidden; }  /* rows are cut to the width, never scrolled */
     PagedTable > .paged-table--header { text-style: bold; color: $text-accent; }
     PagedTable > .paged-table--cursor { background: $block-cursor-blurred-background; }
     PagedTable:focus > .paged-table--cursor {
@@ -97,6 +97,12 @@ class PagedTable(ScrollView, can_focus=True):
     def append_rows(self, rows: Sequence[Any]) -> None:
         self.rows.extend(rows)
         self._resize()
+        self.refresh()
+
+    def replace_row(self, index: int, row: Any) -> None:
+        """One row changed in place (e.g. a ticket's status); the rows keep their order and place."""
+        self.rows[index] = row
+        self._lines.clear()  # a screenful of lines, drawn again on the next refresh
         self.refresh()
 
     def _resize(self) -> None:
