@@ -30,7 +30,7 @@ from textual.widgets import DataTable
 
 sys.path.insert(0, str(Path(__file__).parent))
 from results import add_arguments, write_figures  # noqa: E402
-from tables import SIZE, Paints, figures, isolate, summarize  # noqa: E402
+from tables import SIZE, Paints, emulator_process, figures, isolate, summarize  # noqa: E402
 
 COUNT = 10_000
 TINY_COUNT = 1_200  # --tiny: above the seed's own ~1,050, so the ledger is padded to exactly this
@@ -163,13 +163,12 @@ def main() -> None:
     if args.tiny:
         COUNT, args.runs = TINY_COUNT, 1
     from tm_tui.api.control_plane import make_control_plane_client  # noqa: F401  (warm imports)
-    from tm_tui.emulator.server import run_emulator
 
     ours: list[dict[str, float]] = []
     plain: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         isolate(tmp)
-        with run_emulator(transactions=COUNT) as emulator:
+        with emulator_process("--transactions", str(COUNT)) as emulator:
             for _ in range(args.runs):
                 plain.append(asyncio.run(baseline_run(emulator, False)))
                 ours.append(asyncio.run(billing_run(emulator, False)))

@@ -29,7 +29,7 @@ from textual.widgets import DataTable
 
 sys.path.insert(0, str(Path(__file__).parent))
 from results import add_arguments, write_figures  # noqa: E402
-from tables import SIZE, Paints, figures, isolate, summarize, wait_for  # noqa: E402
+from tables import SIZE, Paints, emulator_process, figures, isolate, summarize, wait_for  # noqa: E402
 
 COUNT = 2_000
 TINY_COUNT = 120  # --tiny: a few pages
@@ -166,13 +166,12 @@ def main() -> None:
     global COUNT
     if args.tiny:
         COUNT, args.runs = TINY_COUNT, 1
-    from tm_tui.emulator.server import run_emulator
 
     ours: list[dict[str, float]] = []
     plain: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         isolate(tmp)
-        with run_emulator(tickets=COUNT) as emulator:
+        with emulator_process("--tickets", str(COUNT)) as emulator:
             for _ in range(args.runs):  # interleaved, so the load of the machine hits both alike
                 plain.append(asyncio.run(baseline_run(emulator, False)))
                 ours.append(asyncio.run(support_run(emulator, False)))

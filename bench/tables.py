@@ -7,10 +7,15 @@ Not a benchmark itself (no `bench_` prefix): the runner does not pick it up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import SimpleNamespace
 
 from results import Figure
 
@@ -51,6 +56,37 @@ class Paints:
 
     def restore(self) -> None:
         self.widget_class.render_line = self.original
+
+
+@contextlib.contextmanager
+def emulator_process(*args: str) -> Iterator[SimpleNamespace]:
+    """The emulator in a process of its own (`python -m tm_tui.emulator --json ARGS`), as a real
+    server would be: in a thread of the measured process it would take the GIL from the app's loop
+    while it serves pages, and the app would be charged for the server's work."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tm_tui.emulator", "--json", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        found = json.loads(proc.stdout.readline())
+        env = {
+            "TENSORMESH_SERVERLESS_BASE_URL": found["serverless_base_url"],
+            "TENSORMESH_ON_DEMAND_BASE_URL": found["on_demand_base_url"],
+            "TENSORMESH_CONTROL_PLANE_BASE_URL": found["control_plane_base_url"],
+            "TENSORMESH_INFERENCE_API_KEY": found["inference_api_key"],
+            "TENSORMESH_ON_DEMAND_USER_ID": found["on_demand_user_id"],
+            "TENSORMESH_CONTROL_PLANE_TOKEN": found["control_plane_token"],
+        }
+        yield SimpleNamespace(
+            sdk_env=lambda: env,
+            control_plane_base_url=found["control_plane_base_url"],
+            control_plane_token=found["control_plane_token"],
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def isolate(tmp: str) -> None:
