@@ -8,7 +8,8 @@ First rows: from the first page's reply arriving to its rows painted (the plain 
 page is in and added). To the end: from the first rows to the cursor on the very last ticket pressing
 End, each press painted (Support loads the next page when the cursor nears the end; the plain table
 has them all). Memory: Python heap held by the loaded tickets and the widget (tracemalloc, in a
-separate pass so it does not slow the timings). No network beyond 127.0.0.1.
+separate pass so it does not slow the timings): the whole section for Support, the table alone for
+the plain one. The emulator runs in a process of its own. No network beyond 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ async def baseline_run(emulator, measure_memory: bool) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=1, help="runs here; ./dev bench --runs N repeats too")
     add_arguments(parser)
     args = parser.parse_args()
     global COUNT

@@ -31,8 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).parent
-RESULTS_JSON = HERE / "results.json"
-RESULTS_MD = HERE / "RESULTS.md"
+RESULTS_JSON, RESULTS_MD = "results.json", "RESULTS.md"  # in bench/, or in --out DIR
 README = HERE.parent / "README.md"
 README_BEGIN, README_END = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
 
@@ -172,10 +171,10 @@ def table(rows: list[Row]) -> list[str]:
     return lines
 
 
-def previous(ran: set[str]) -> tuple[list[Row], dict[str, dict], dict[str, str]]:
+def previous(out: Path, ran: set[str]) -> tuple[list[Row], dict[str, dict], dict[str, str]]:
     """From results.json: the rows, run info and errors of the benchmarks not in `ran`."""
     try:
-        old = json.loads(RESULTS_JSON.read_text(encoding="utf-8"))
+        old = json.loads((out / RESULTS_JSON).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return [], {}, {}
     rows = [Row.from_json(item) for item in old.get("figures", []) if item.get("bench") not in ran]
@@ -204,20 +203,22 @@ def readme_table(lines: list[str]) -> bool:
 
 def results_table() -> list[str]:
     """The table of RESULTS.md as it is (for `--readme`)."""
-    return [line for line in RESULTS_MD.read_text(encoding="utf-8").splitlines() if line.startswith("|")]
+    return [
+        line for line in (HERE / RESULTS_MD).read_text(encoding="utf-8").splitlines() if line.startswith("|")
+    ]
 
 
 def write_results(
-    rows: list[Row], runs: int, started: str, loads: list[str], errors: dict[str, str], merge: bool
+    out: Path, rows: list[Row], runs: int, started: str, loads: list[str], errors: dict[str, str], merge: bool
 ) -> None:
     info = machine()
     ran = {row.bench for row in rows} | {Path(name).stem for name in errors}
     benches = {name: {"date": started, "runs": runs, "load_average": loads} for name in ran}
     if merge:  # --only: what was not run keeps its last figures
-        kept, kept_benches, kept_errors = previous(ran)
+        kept, kept_benches, kept_errors = previous(out, ran)
         rows, benches, errors = kept + rows, kept_benches | benches, kept_errors | errors
         rows.sort(key=lambda row: row.bench)
-    RESULTS_JSON.write_text(
+    (out / RESULTS_JSON).write_text(
         json.dumps(
             {"date": started, "runs": runs, "machine": info, "load_average": loads, "benches": benches,
              "figures": [row.as_json() for row in rows], "errors": errors},
@@ -251,8 +252,9 @@ def write_results(
             *(f"- `{name}`: {message.splitlines()[-1]}" for name, message in errors.items()),
             "",
         ]
-    RESULTS_MD.write_text("\n".join(lines), encoding="utf-8")
-    readme_table(table(rows))
+    (out / RESULTS_MD).write_text("\n".join(lines), encoding="utf-8")
+    if out == HERE:  # the README's table is the committed results'
+        readme_table(table(rows))
 
 
 def main() -> int:
@@ -265,6 +267,9 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; leave results.json/RESULTS.md")
     parser.add_argument(
         "--timeout", type=float, default=900, help="seconds one benchmark may take (default 900)"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="write results.json and RESULTS.md there (default bench/; also with --tiny)"
     )
     parser.add_argument("--readme", action="store_true", help="only copy RESULTS.md's table into README.md")
     args = parser.parse_args()
@@ -301,9 +306,10 @@ def main() -> int:
 
     print()
     print("\n".join(table(list(rows.values()))))
-    if not (args.no_write or args.tiny):
-        write_results(list(rows.values()), args.runs, started, loads, errors, merge=bool(args.only))
-        print(f"\nwritten: {RESULTS_JSON.relative_to(HERE.parent)}, {RESULTS_MD.relative_to(HERE.parent)}")
+    if not (args.no_write or (args.tiny and args.out is None)):
+        out = (args.out or HERE).resolve()
+        write_results(out, list(rows.values()), args.runs, started, loads, errors, merge=bool(args.only))
+        print(f"\nwritten: {out / RESULTS_JSON}, {out / RESULTS_MD}")
     return 1 if errors else 0
 
 
