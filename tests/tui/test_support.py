@@ -80,6 +80,9 @@ async def test_next_pages_load_as_the_cursor_nears_the_end(emulator_env, make_ap
         assert len(table(app).rows) == PAGE_SIZE  # only the first page at start
         assert f"{PAGE_SIZE} of {PAGE_SIZE * 2 + 7} tickets (more as you scroll)" in status(app)
         table(app).focus()
+        await pilot.press("down")  # browsing has started: the next page is read ahead
+        await settle(pilot)
+        assert len(table(app).rows) == PAGE_SIZE * 2 and table(app).cursor == 1
         for _ in range(3):  # each End reaches the last loaded ticket, which asks for the next page
             await pilot.press("end")
             await settle(pilot)

@@ -152,7 +152,7 @@ class SupportScreen(ControlPlaneSection):
             with Vertical(id="tickets-pane"):
                 yield Static("", id="tickets-status", markup=False)
                 yield ErrorPanel(id="tickets-error")
-                yield PagedTable(COLUMNS, cells=ticket_cells, id="tickets")
+                yield PagedTable(COLUMNS, cells=ticket_cells, read_ahead=PAGE_SIZE, id="tickets")
             with Vertical(id="conversation-box", classes="box") as box:
                 box.border_title = "Conversation"
                 with VerticalScroll(id="conversation-scroll"):
