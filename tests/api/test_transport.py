@@ -500,3 +500,25 @@ class _Chunks(httpx.AsyncByteStream):
     async def __aiter__(self):
         async for chunk in self.chunks:
             yield chunk
+
+
+@pytest.mark.parametrize("dropped", [httpx.ReadError("closed"), httpx.ConnectError("refused"), STALE])
+async def test_a_side_effect_free_post_is_sent_once_more_after_any_drop(router, http, sleep, dropped):
+    """The one resend path also serves side-effect-free POSTs (tokenize): any connection dropped
+    before a reply is tried once more, without back-off; a second drop is reported."""
+    transport = Transport(http, CP, token=TOKEN)
+    route = router.post(f"{CP}/t").mock(side_effect=[dropped, httpx.Response(200, json={"ok": 1})])
+    reply = await transport.request("POST", "/t", json={}, side_effect_free=True)
+    assert reply.data == {"ok": 1} and route.call_count == 2 and sleep.delays == []
+    twice = router.post(f"{CP}/u").mock(side_effect=[dropped, dropped, httpx.Response(200, json={})])
+    with pytest.raises(errors.NetworkError):
+        await transport.request("POST", "/u", json={}, side_effect_free=True)
+    assert twice.call_count == 2
+
+
+async def test_a_side_effect_free_post_is_not_resent_after_a_timeout(router, http, sleep):
+    transport = Transport(http, CP, token=TOKEN)
+    route = router.post(f"{CP}/t").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(errors.Timeout):
+        await transport.request("POST", "/t", json={}, side_effect_free=True)
+    assert route.call_count == 1

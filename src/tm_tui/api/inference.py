@@ -87,9 +87,13 @@ class InferenceClient:
         if hint:
             exc.hint = hint
 
-    async def _call(self, method: str, path: str, json: Any = None) -> Reply:
+    async def _call(
+        self, method: str, path: str, json: Any = None, *, side_effect_free: bool = False
+    ) -> Reply:
         try:
-            return await self.transport.request(method, path, json=json, headers=self._headers())
+            return await self.transport.request(
+                method, path, json=json, headers=self._headers(), side_effect_free=side_effect_free
+            )
         except APIStatusError as exc:
             self._add_hint(exc)
             raise
@@ -164,10 +168,19 @@ class InferenceClient:
             "POST", "/detokenize", DetokenizeResult, {"model": model, "tokens": list(tokens)}
         )
 
-    async def call_json(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Reply:
+    async def call_json(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        side_effect_free: bool = False,
+    ) -> Reply:
         """A call whose reply shape the caller checks: for routes that differ between server kinds
-        (see `tm_tui.api.tokenizer`)."""
-        return await self._call(method, path, None if body is None else dict(body))
+        (see `tm_tui.api.tokenizer`). `side_effect_free`: see `Transport.send`."""
+        return await self._call(
+            method, path, None if body is None else dict(body), side_effect_free=side_effect_free
+        )
 
     async def health(self) -> Health:
         return await self._fetch("GET", "/health", Health)

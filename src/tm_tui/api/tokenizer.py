@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from tm_tui.api.errors import APIStatusError, BadRequest, NetworkError, NotFound, ProtocolError, Timeout
+from tm_tui.api.errors import APIStatusError, BadRequest, NotFound, ProtocolError
 from tm_tui.api.inference import InferenceClient
 from tm_tui.api.models.inference import ModelCard
 from tm_tui.api.token_pieces import piece_from_llama, pieces_from_strs
@@ -123,14 +123,9 @@ class TokenizerClient:
 
     async def _post(self, path: str, body: Mapping[str, Any], model: str) -> Reply:
         try:
-            try:
-                return await self.client.call_json("POST", path, body)
-            except NetworkError as error:
-                if isinstance(error, Timeout):
-                    raise
-                # Typically a pooled keep-alive connection the server had just closed. Tokenizing
-                # changes nothing on the server, so one more try is safe (generation is never retried).
-                return await self.client.call_json("POST", path, body)
+            # Tokenizing changes nothing on the server: the transport may send it once more after a
+            # dropped connection (generation never is).
+            return await self.client.call_json("POST", path, body, side_effect_free=True)
         except NotFound as error:
             raise _classify_404(error, model) from None
 

@@ -250,14 +250,26 @@ def _stale_connection(exc: httpx.TransportError) -> bool:
     return isinstance(exc, httpx.RemoteProtocolError) and "without sending a response" in str(exc)
 
 
-async def _send_fresh(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
-    """`send()`, once more if the connection turned out stale (see `_stale_connection`)."""
+def _worth_resending(exc: httpx.TransportError, *, side_effect_free: bool) -> bool:
+    """Whether one more send may help: a stale connection always; for a request that changes nothing
+    on the server (`side_effect_free`), any dropped or refused connection too (a dropped keep-alive
+    also shows as a read error), but never a timeout: the server is there, just slow."""
+    if _stale_connection(exc):
+        return True
+    return side_effect_free and not isinstance(exc, httpx.TimeoutException)
+
+
+async def _send_fresh(
+    send: Callable[[], Awaitable[httpx.Response]], *, side_effect_free: bool = False
+) -> httpx.Response:
+    """`send()`, once more if the connection dropped before a reply (see `_worth_resending`).
+    The single place where a dropped keep-alive connection is retried."""
     try:
         return await send()
     except httpx.TransportError as exc:
-        if not _stale_connection(exc):
+        if not _worth_resending(exc, side_effect_free=side_effect_free):
             raise
-        log.debug("stale pooled connection; sending once more")
+        log.debug("connection dropped before a reply (%s); sending once more", type(exc).__name__)
     return await send()
 
 
@@ -411,8 +423,11 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        side_effect_free: bool = False,
     ) -> tuple[httpx.Response, float]:
-        """Send with retries; return the final response (any status) and its round-trip time."""
+        """Send with retries; return the final response (any status) and its round-trip time.
+        `side_effect_free` marks a POST that changes nothing on the server (tokenize): a connection
+        that drops before the reply is then tried once more, like a stale one."""
         method = method.upper()
         retries = self.max_retries if method in IDEMPOTENT_METHODS else 0
         attempt = 0
@@ -428,7 +443,9 @@ class Transport:
                     headers=self._headers(headers),
                     timeout=self.timeout,
                 )
-                response = await _send_fresh(partial(_read_capped, self.http, request))
+                response = await _send_fresh(
+                    partial(_read_capped, self.http, request), side_effect_free=side_effect_free
+                )
             except httpx.TransportError as exc:
                 log.debug("%s %s attempt %d failed: %s", method, path, attempt, type(exc).__name__)
                 if attempt > retries or not _is_retryable_network_error(exc):
@@ -457,9 +474,12 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        side_effect_free: bool = False,
     ) -> Reply:
         """Send, raise the typed error for status >= 400, and decode the JSON body."""
-        response, latency = await self.send(method, path, params=params, json=json, headers=headers)
+        response, latency = await self.send(
+            method, path, params=params, json=json, headers=headers, side_effect_free=side_effect_free
+        )
         if response.status_code >= 400:
             raise status_error(response)
         request_id = request_id_of(response)

@@ -27,6 +27,7 @@ from tm_tui.emulator.catalog import ON_DEMAND_MODELS, SERVERLESS_MODELS
 from tm_tui.emulator.faults import FaultMiddleware, faults_in_scope
 from tm_tui.emulator.http_common import RequestIdMiddleware, bearer_token, openai_error
 from tm_tui.emulator.state import EmulatorState
+from tm_tui.emulator.stream_watch import StreamWatch
 from tm_tui.emulator.streaming import DONE, STREAM_HEADERS, Pacer, SSEEvent, batches, write_sse
 from tm_tui.emulator.textgen import Generation, generate_chat, generate_completion
 from tm_tui.emulator.tokenizer import Tokenizer, UnknownToken, chat_prompt, tokenizer_for
@@ -830,6 +831,7 @@ def build_inference_app(state: EmulatorState, *, surface: Surface) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[
+            Middleware(StreamWatch, stats=state.streams),  # outermost: sees what the client sees
             Middleware(RequestIdMiddleware),
             Middleware(FaultMiddleware, registry=state.faults, surface=surface),
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tm_tui.emulator.faults import FaultRegistry
+from tm_tui.emulator.stream_watch import StreamStats
 
 DEMO_USER_ID = "3f8e2a4c-1b2d-4e5f-8a9b-0c1d2e3f4a5b"
 DEMO_INFERENCE_KEY = "tmk_demo_5e6f7a8b9c0d1e2f"
@@ -43,6 +44,8 @@ class EmulatorState:
     live_logs_every_s: float | None = None
     # Faults armed for all three listeners (see faults.py); empty = a well-behaved service.
     faults: FaultRegistry = field(default_factory=FaultRegistry)
+    # What the inference hosts saw of their event streams (open, finished, cut by the client).
+    streams: StreamStats = field(default_factory=StreamStats)
 
     def is_valid_inference_key(self, key: str | None) -> bool:
         return bool(key) and key in self.inference_keys

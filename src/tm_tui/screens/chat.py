@@ -816,7 +816,9 @@ class ChatScreen(SectionScreen):
     def _message_widget(self, message_id: Any) -> MessageView | None:
         from tm_tui.widgets.chat_message import MessageView
 
-        return next((w for w in self._conversation.query(MessageView) if w.message_id == message_id), None)
+        # Children only: a deep query walks every block of every answer (this runs on each flush).
+        found = self._conversation.query_children(MessageView)
+        return next((w for w in found if w.message_id == message_id), None)
 
     async def render_conversation(self, *, at_start: bool = False) -> None:
         """Rebuild the message list from the chat session (after opening, editing, deleting): its

@@ -230,9 +230,10 @@ class CompareScreen(Screen[None]):
             self._timer = self.set_interval(FLUSH_INTERVAL_S, self._flush)
 
     async def _flush(self) -> None:
-        for index, turn in list(self.turns.items()):
-            if turn.take_update():
-                await self._pane_message(index).show_live(turn.content, turn.reasoning)
+        with self.app.batch_update():  # every pane's new text in one frame
+            for index, turn in list(self.turns.items()):
+                if turn.take_update():
+                    await self._pane_message(index).show_live(turn.content, turn.reasoning)
 
     def _pane_message(self, index: int) -> AssistantMessage:
         return self.query_one(f"#pane-{index} AssistantMessage", AssistantMessage)
@@ -245,6 +246,8 @@ class CompareScreen(Screen[None]):
         if self.turns.get(index) is not message.turn:
             return
         del self.turns[index]
+        if not self.is_attached:  # the app is quitting (its workers cancelled): nothing to show
+            return
         await self._pane_message(index).show_live(message.turn.content, message.turn.reasoning)
         outcome = outcome_of(message, self.pricing)
         hint = next_step(outcome.error, can_open_account=False).replace("ctrl+r retries", "Enter sends again")

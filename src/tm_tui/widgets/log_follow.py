@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from textual.widgets import Log
@@ -45,6 +46,7 @@ class LogBuffer:
         self._seen: set[LogLine] = set()  # exactly the lines held, for de-duplication
         self.dropped = 0  # old lines let go to stay within `limit`
         self.duplicates = 0  # entries ignored as already held
+        self._latest: tuple[datetime, str] | None = None  # the newest timestamp held: the poll cursor
 
     def add(self, entries: Iterable[LogEntry]) -> list[LogLine]:
         """Keep the entries not already held; returns them, oldest first."""
@@ -60,17 +62,31 @@ class LogBuffer:
             self.lines.append(line)
             self._seen.add(line)
             new.append(line)
+            self._note_time(line.timestamp)
         return new
+
+    def _note_time(self, timestamp: str) -> None:
+        try:
+            moment = datetime.fromisoformat(timestamp)
+        except ValueError:
+            return  # not RFC 3339: shown, but no place to poll from
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        if self._latest is None or moment > self._latest[0]:
+            self._latest = (moment, timestamp)
 
     @property
     def last_timestamp(self) -> str | None:
-        """Where the next poll starts (inclusive: the overlap is de-duplicated)."""
-        return next((line.timestamp for line in reversed(self.lines) if line.timestamp), None)
+        """Where the next poll starts (inclusive: the overlap is de-duplicated): the newest time
+        held, whatever order the answers came in (an older page landing last must not move the
+        cursor back, or every poll would fetch the same old lines again)."""
+        return self._latest[1] if self._latest else None
 
     def clear(self) -> None:
         self.lines.clear()
         self._seen.clear()
         self.dropped = self.duplicates = 0
+        self._latest = None
 
 
 def matches(line: LogLine, query: str) -> bool:

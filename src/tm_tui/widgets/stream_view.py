@@ -16,6 +16,7 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._collapsible import CollapsibleTitle
 
@@ -77,6 +78,12 @@ class StreamView(Vertical):
         self._blocks = BlockSplitter()
         self._rendered = 0  # `content[:_rendered]` is in the Markdown widget, the rest in the tail
         self._appended_at = 0.0  # when blocks last joined the Markdown (monotonic)
+        # The parts updated on every flush, kept rather than queried: a query walks every block of
+        # the answer rendered so far.
+        self._answer = Markdown(classes="answer", open_links=False)
+        self._tail: Static | None = None
+        self._box: Collapsible | None = None
+        self._reasoning_text: Static | None = None
 
     def compose(self) -> ComposeResult:
         if not self.final:
@@ -88,17 +95,17 @@ class StreamView(Vertical):
                 label=REASONING_TITLE, collapsed_symbol="▶", expanded_symbol="▼", collapsed=True
             ).add_class("reasoning-stub")
         if self.final:
-            yield Markdown(sanitize(self.content), classes="answer", open_links=False)
+            self._answer = Markdown(sanitize(self.content), classes="answer", open_links=False)
+            yield self._answer
         else:
-            yield Markdown(classes="answer", open_links=False)
-            yield Static(Text(sanitize(self.content)), classes="live-tail", markup=False)
+            yield self._answer
+            self._tail = Static(Text(sanitize(self.content)), classes="live-tail", markup=False)
+            yield self._tail
 
     def _reasoning_section(self, *, collapsed: bool) -> Collapsible:
-        box = Collapsible(
-            Static(Text(sanitize(self.reasoning)), classes="reasoning-text", markup=False),
-            title=REASONING_TITLE,
-            collapsed=collapsed,
-            classes="reasoning",
+        self._reasoning_text = Static(Text(sanitize(self.reasoning)), classes="reasoning-text", markup=False)
+        box = self._box = Collapsible(
+            self._reasoning_text, title=REASONING_TITLE, collapsed=collapsed, classes="reasoning"
         )
         box.display = bool(self.reasoning)
         return box
@@ -117,16 +124,18 @@ class StreamView(Vertical):
 
     @property
     def reasoning_box(self) -> Collapsible:
-        return self.query_one(".reasoning", Collapsible)
+        if self._box is None:  # a finished answer's section is built when it is opened
+            raise NoMatches("no reasoning section")
+        return self._box
 
     async def show_live(self, content: str, reasoning: str) -> None:
         """Show the text so far; called on the owner's flush timer."""
         if reasoning != self.reasoning:
             self.reasoning = reasoning
             self.reasoning_box.display = True
-            reasoning_text = self.query_one(".reasoning-text", Static)
-            reasoning_text.update(Text(sanitize(reasoning)), layout=False)
-            _fit(reasoning_text)
+            assert self._reasoning_text is not None
+            self._reasoning_text.update(Text(sanitize(reasoning)), layout=False)
+            _fit(self._reasoning_text)
         if content == self.content:
             return
         self.content = content
@@ -138,16 +147,20 @@ class StreamView(Vertical):
         if complete > self._rendered and now - self._appended_at >= APPEND_EVERY_S:
             self._appended_at = now
             start, self._rendered = self._rendered, complete
-            await self.query_one(".answer", Markdown).append(sanitize(content[start:complete]))
-            self._show_tail(shrink=True)
+            # One frame for both: the blocks joining the Markdown and leaving the tail (each alone
+            # is a layout, and in between the text would show twice).
+            with self.app.batch_update():
+                await self._answer.append(sanitize(content[start:complete]))
+                self._show_tail(shrink=True)
         else:
             self._show_tail()
 
     def _show_tail(self, *, shrink: bool = False) -> None:
         # The latest state, not the one this call started with: an earlier call may finish later.
-        tail = self.query_one(".live-tail", Static)
-        tail.update(Text(sanitize(self.content[self._rendered :])), layout=False)
-        _fit(tail, shrink=shrink)
+        if self._tail is None:  # finalized while this flush awaited the Markdown (flush timers run apart)
+            return
+        self._tail.update(Text(sanitize(self.content[self._rendered :])), layout=False)
+        _fit(self._tail, shrink=shrink)
 
     async def finalize(self, content: str, reasoning: str) -> None:
         """Move the rest of the answer into the Markdown (only the last block is parsed) and drop
@@ -155,12 +168,14 @@ class StreamView(Vertical):
         await self.show_live(self.content, reasoning)
         self.final = True
         self.reasoning_box.collapsed = True
-        markdown = self.query_one(".answer", Markdown)
-        if content.startswith(self.content[: self._rendered]):
-            rest = content[self._rendered :]
-            if rest:
-                await markdown.append(sanitize(rest))
-        else:
-            await markdown.update(sanitize(content))
-        self.content, self._rendered = content, len(content)
-        await self.query(".live-tail").remove()
+        with self.app.batch_update():  # the last block and the tail's removal in one frame
+            if content.startswith(self.content[: self._rendered]):
+                rest = content[self._rendered :]
+                if rest:
+                    await self._answer.append(sanitize(rest))
+            else:
+                await self._answer.update(sanitize(content))
+            self.content, self._rendered = content, len(content)
+            if self._tail is not None:
+                tail, self._tail = self._tail, None
+                await tail.remove()
