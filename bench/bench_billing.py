@@ -1,5 +1,6 @@
 """10,000 billing transactions: the Billing section's paged table against a plain `DataTable` loaded
-with everything, in the same run, against the emulator padded to 10,000 transactions.
+with everything, in the same run, against the emulator padded to 10,000 transactions (in a process
+of its own, as a real server would be: see bench/tables.py).
 
     .venv/bin/python bench/bench_billing.py [--runs 3] [--tiny] [--json FILE]
 
@@ -7,9 +8,10 @@ First rows: from the first page's reply arriving to its rows on screen. Billing 
 once; the plain table, the usual "load everything, then show" way, shows rows once every page is
 in and added. To the end: from the first rows to the cursor on the very last transaction, pressing
 End (Billing loads the next page each time the cursor nears the end; the plain table has them all).
-End press: from the key's action to the rows painted, median and slowest (does scrolling stay smooth). Memory: Python heap held by the loaded rows and the
-widget (tracemalloc, a separate pass so it does not slow the timings).
-Target: first rows within 150 ms of the first page. No network beyond 127.0.0.1.
+End press: from the key's action to the rows painted, median and slowest (does scrolling stay
+smooth). Memory: Python heap held from opening the section to the end (tracemalloc, a separate
+pass so it does not slow the timings): the whole section for Billing, the table alone for the
+plain one. Target: first rows within 150 ms of the first page. No network beyond 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -29,37 +31,11 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 sys.path.insert(0, str(Path(__file__).parent))
-from results import Figure, add_arguments, write_figures  # noqa: E402
+from results import add_arguments, write_figures  # noqa: E402
+from tables import SIZE, Paints, emulator_process, figures, isolate, summarize  # noqa: E402
 
 COUNT = 10_000
 TINY_COUNT = 1_200  # --tiny: above the seed's own ~1,050, so the ledger is padded to exactly this
-SIZE = (120, 40)
-
-
-class Paints:
-    """Stamps each time a table widget draws a line, so a timing ends when rows are on screen."""
-
-    def __init__(self, widget_class) -> None:
-        self.widget_class, self.original = widget_class, widget_class.render_line
-        self.last = 0.0
-
-        def render_line(widget, y):
-            strip = self.original(widget, y)
-            self.last = time.perf_counter()
-            return strip
-
-        widget_class.render_line = render_line
-
-    async def after(self, moment: float, limit_s: float = 30) -> float:
-        """The time of the first paint after `moment` (waits for it)."""
-        while self.last <= moment:
-            if time.perf_counter() - moment > limit_s:
-                raise TimeoutError(f"no paint of {self.widget_class.__name__} within {limit_s} s")
-            await asyncio.sleep(0.0005)
-        return self.last
-
-    def restore(self) -> None:
-        self.widget_class.render_line = self.original
 
 
 async def billing_run(emulator, measure_memory: bool) -> dict[str, float]:
@@ -182,69 +158,28 @@ async def baseline_run(emulator, measure_memory: bool) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=1, help="runs here; ./dev bench --runs N repeats too")
     add_arguments(parser)
     args = parser.parse_args()
     global COUNT
     if args.tiny:
         COUNT, args.runs = TINY_COUNT, 1
     from tm_tui.api.control_plane import make_control_plane_client  # noqa: F401  (warm imports)
-    from tm_tui.emulator.server import run_emulator
 
     ours: list[dict[str, float]] = []
     plain: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for var in ("TM_TUI_DATA_DIR", "TM_TUI_CONFIG_DIR", "TM_CONFIG_HOME", "TM_TUI_CACHE_DIR"):
-            os.environ[var] = tmp
-        with run_emulator(transactions=COUNT) as emulator:
+        isolate(tmp)
+        with emulator_process("--transactions", str(COUNT)) as emulator:
             for _ in range(args.runs):
                 plain.append(asyncio.run(baseline_run(emulator, False)))
                 ours.append(asyncio.run(billing_run(emulator, False)))
             plain[0] |= {"memory_mb": asyncio.run(baseline_run(emulator, True))["memory_mb"]}
             ours[0] |= {"memory_mb": asyncio.run(billing_run(emulator, True))["memory_mb"]}
 
-    for r in (*plain, *ours):
-        r["total_ms"] = r["first_rows_ms"] + r["end_ms"]
-    print(f"{COUNT:,} transactions, {args.runs} runs (median; range over runs)")
-    print(f"{'':24}{'plain DataTable':>22}{'Billing':>22}{'ratio':>8}")
-    for key, label in (
-        ("first_rows_ms", "first rows ms"),
-        ("end_ms", "to the last row ms"),
-        ("total_ms", "first page → last row ms"),
-        ("median_key_ms", "median End press ms"),
-        ("worst_key_ms", "slowest End press ms"),
-        ("memory_mb", "memory MiB"),
-    ):
-        base = [r[key] for r in plain if key in r]
-        mine = [r[key] for r in ours if key in r]
-
-        def cell(values: list[float]) -> str:
-            return f"{statistics.median(values):.1f} ({min(values):.0f}–{max(values):.0f})"
-
-        ratio = statistics.median(mine) / statistics.median(base)
-        print(f"{label:24}{cell(base):>22}{cell(mine):>22}{ratio:8.3f}")
+    summarize(f"{COUNT:,} transactions", "Billing", plain, ours)
     first = max(r["first_rows_ms"] for r in ours)
-    median = statistics.median
-    write_figures(
-        args,
-        [
-            Figure(
-                f"billing, {COUNT:,} transactions: first page → first rows",
-                median([r["first_rows_ms"] for r in ours]),
-                "ms",
-                baseline=median([r["first_rows_ms"] for r in plain]),
-                baseline_name="plain DataTable loaded with everything",
-                goal="<= 150 ms",
-            ),
-            Figure(
-                f"billing, {COUNT:,} transactions: slowest End press",
-                median([r["worst_key_ms"] for r in ours]),
-                "ms",
-                baseline=median([r["worst_key_ms"] for r in plain]),
-                baseline_name="plain DataTable loaded with everything",
-            ),
-        ],
-    )
+    write_figures(args, list(figures(f"billing, {COUNT:,} transactions", plain, ours)))
     print(f"target: first rows <= 150 ms after the first page: {'ok' if first <= 150 else 'MISSED'}")
 
 

@@ -2,6 +2,7 @@
 
     ./dev bench                       # every benchmark once
     .venv/bin/python bench/run_all.py [--runs 3] [--only client,startup] [--tiny] [--no-write]
+    .venv/bin/python bench/run_all.py --readme   # copy RESULTS.md's table into README.md only
 
 Each script is run in its own process with `--json FILE` (the convention in bench/results.py; a new
 `bench/bench_NAME.py` that follows it is picked up with nothing to register). With `--runs N` the
@@ -9,7 +10,10 @@ whole set runs N times, one after the other, and each figure is reported as its 
 range over the runs. Unless `--no-write` (or `--tiny`, the smoke test's size), the figures go to
 bench/results.json and bench/RESULTS.md with the machine, the date and the load average: absolute
 times move with the load of a shared machine, ratios to a baseline measured in the same run much
-less, which is why every figure that can have a baseline has one.
+less, which is why every figure that can have a baseline has one. With `--only`, the figures of the
+benchmarks not run are kept from results.json, each benchmark with the date, runs and load of its
+own last run; the README's performance table (between its `bench-table` markers) is rewritten
+from the same rows.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).parent
-RESULTS_JSON = HERE / "results.json"
-RESULTS_MD = HERE / "RESULTS.md"
+RESULTS_JSON, RESULTS_MD = "results.json", "RESULTS.md"  # in bench/, or in --out DIR
+README = HERE.parent / "README.md"
+README_BEGIN, README_END = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
 
 
 @dataclass
@@ -43,6 +48,23 @@ class Row:
     values: list[float] = field(default_factory=list)
     baselines: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, item: dict) -> Row:
+        """A row kept from results.json (a benchmark not run this time)."""
+        baselines = item.get("baselines")
+        if baselines is None:  # written before the baselines were kept
+            baselines = [] if item.get("baseline") is None else [item["baseline"]]
+        return cls(
+            item["bench"],
+            item["figure"],
+            item["unit"],
+            item.get("baseline_name", ""),
+            item.get("goal", ""),
+            list(item["values"]),
+            list(baselines),
+            list(item.get("ratios") or []),
+        )
 
     def add(self, item: dict) -> None:
         self.values.append(item["value"])
@@ -60,6 +82,7 @@ class Row:
             "values": self.values,
             "baseline_name": self.baseline_name,
             "baseline": statistics.median(self.baselines) if self.baselines else None,
+            "baselines": self.baselines,
             "ratio": statistics.median(self.ratios) if self.ratios else None,
             "ratios": self.ratios,
             "goal": self.goal,
@@ -148,11 +171,56 @@ def table(rows: list[Row]) -> list[str]:
     return lines
 
 
-def write_results(rows: list[Row], runs: int, started: str, loads: list[str], errors: dict[str, str]) -> None:
+def previous(out: Path, ran: set[str]) -> tuple[list[Row], dict[str, dict], dict[str, str]]:
+    """From results.json: the rows, run info and errors of the benchmarks not in `ran`."""
+    try:
+        old = json.loads((out / RESULTS_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [], {}, {}
+    rows = [Row.from_json(item) for item in old.get("figures", []) if item.get("bench") not in ran]
+    kept = {row.bench for row in rows}
+    default = {
+        "date": old.get("date", "?"),
+        "runs": old.get("runs", "?"),
+        "load_average": old.get("load_average", []),
+    }
+    benches = {name: old.get("benches", {}).get(name, default) for name in kept}
+    errors = {name: error for name, error in old.get("errors", {}).items() if Path(name).stem not in ran}
+    return rows, benches, errors
+
+
+def readme_table(lines: list[str]) -> bool:
+    """Replaces the README's table between its markers; False if it has no markers."""
+    text = README.read_text(encoding="utf-8")
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if begin < 0 or end < begin:
+        return False
+    README.write_text(
+        text[: begin + len(README_BEGIN)] + "\n" + "\n".join(lines) + "\n" + text[end:], encoding="utf-8"
+    )
+    return True
+
+
+def results_table() -> list[str]:
+    """The table of RESULTS.md as it is (for `--readme`)."""
+    return [
+        line for line in (HERE / RESULTS_MD).read_text(encoding="utf-8").splitlines() if line.startswith("|")
+    ]
+
+
+def write_results(
+    out: Path, rows: list[Row], runs: int, started: str, loads: list[str], errors: dict[str, str], merge: bool
+) -> None:
     info = machine()
-    RESULTS_JSON.write_text(
+    ran = {row.bench for row in rows} | {Path(name).stem for name in errors}
+    benches = {name: {"date": started, "runs": runs, "load_average": loads} for name in ran}
+    if merge:  # --only: what was not run keeps its last figures
+        kept, kept_benches, kept_errors = previous(out, ran)
+        rows, benches, errors = kept + rows, kept_benches | benches, kept_errors | errors
+        rows.sort(key=lambda row: row.bench)
+    (out / RESULTS_JSON).write_text(
         json.dumps(
-            {"date": started, "runs": runs, "machine": info, "load_average": loads,
+            {"date": started, "runs": runs, "machine": info, "load_average": loads, "benches": benches,
              "figures": [row.as_json() for row in rows], "errors": errors},
             indent=2,
         ) + "\n",
@@ -165,7 +233,11 @@ def write_results(rows: list[Row], runs: int, started: str, loads: list[str], er
         "",
         f"- machine: {info['cpu']}, {info['cores']} cores, {info['system']}",
         f"- Python {info['python']}, Textual {info['textual']}",
-        f"- load average (1, 5, 15 min) at the start of each run: {'; '.join(loads)}",
+        "- each benchmark's last run: date, runs, load average (1, 5, 15 min) at the start of each run:",
+        *(
+            f"  - `{name}`: {b['date']}, {b['runs']} run(s), load {'; '.join(b['load_average']) or '?'}"
+            for name, b in sorted(benches.items())
+        ),
         "",
         "Each figure: median over the runs, then (min–max). Ratios are to the baseline measured in",
         "the same run, interleaved with it; on a loaded machine they are the figures to compare.",
@@ -180,7 +252,9 @@ def write_results(rows: list[Row], runs: int, started: str, loads: list[str], er
             *(f"- `{name}`: {message.splitlines()[-1]}" for name, message in errors.items()),
             "",
         ]
-    RESULTS_MD.write_text("\n".join(lines), encoding="utf-8")
+    (out / RESULTS_MD).write_text("\n".join(lines), encoding="utf-8")
+    if out == HERE:  # the README's table is the committed results'
+        readme_table(table(rows))
 
 
 def main() -> int:
@@ -194,7 +268,13 @@ def main() -> int:
     parser.add_argument(
         "--timeout", type=float, default=900, help="seconds one benchmark may take (default 900)"
     )
+    parser.add_argument(
+        "--out", type=Path, help="write results.json and RESULTS.md there (default bench/; also with --tiny)"
+    )
+    parser.add_argument("--readme", action="store_true", help="only copy RESULTS.md's table into README.md")
     args = parser.parse_args()
+    if args.readme:
+        return 0 if readme_table(results_table()) else 1
 
     scripts = discover(set(args.only.split(",")) if args.only else None)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -226,9 +306,10 @@ def main() -> int:
 
     print()
     print("\n".join(table(list(rows.values()))))
-    if not (args.no_write or args.tiny):
-        write_results(list(rows.values()), args.runs, started, loads, errors)
-        print(f"\nwritten: {RESULTS_JSON.relative_to(HERE.parent)}, {RESULTS_MD.relative_to(HERE.parent)}")
+    if not (args.no_write or (args.tiny and args.out is None)):
+        out = (args.out or HERE).resolve()
+        write_results(out, list(rows.values()), args.runs, started, loads, errors, merge=bool(args.only))
+        print(f"\nwritten: {out / RESULTS_JSON}, {out / RESULTS_MD}")
     return 1 if errors else 0
 
 

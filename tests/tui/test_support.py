@@ -1,4 +1,4 @@
-"""Support section (F9): tickets page by page with a status filter, the whole conversation as plain
+"""Support section (F9): tickets in one list loading the next page as you scroll, a status filter, the whole conversation as plain
 text, create / reply / close (with confirmation), the reserved-deployment form validated field by
 field, and every failure shown in place with the last good data kept."""
 
@@ -7,14 +7,16 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from textual.widgets import DataTable, Input, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from tm_tui.emulator.faults import HOSTILE_TEXT
-from tm_tui.screens.support import SupportScreen
+from tm_tui.emulator.seed import pad_tickets
+from tm_tui.screens.support import PAGE_SIZE, SupportScreen, ticket_cells
 from tm_tui.screens.support_forms import NewTicketForm, ReservedDeploymentForm, field_errors
 from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.login_panel import LoginPanel
+from tm_tui.widgets.paged_table import PagedTable
 
 from .helpers import SIZE, frozen_emulator, open_section, plain, settle, snapshot_of, wait_until
 
@@ -28,8 +30,12 @@ def emulator():
         yield running
 
 
-def table(app) -> DataTable:
-    return app.screen.query_one("#tickets", DataTable)
+def table(app) -> PagedTable:
+    return app.screen.query_one("#tickets", PagedTable)
+
+
+def cell(app, row: int, column: int) -> str:
+    return str(ticket_cells(table(app).rows[row])[column])
 
 
 def status(app) -> str:
@@ -45,37 +51,48 @@ def ticket_message(app) -> str:
 
 
 def first_column(app) -> list[str]:
-    t = table(app)
-    return [str(t.get_row_at(i)[0]) for i in range(t.row_count)]
+    return [str(ticket_cells(ticket)[0]) for ticket in table(app).rows]
 
 
-async def test_pages_and_status_filter(emulator_env, make_app):
+async def test_list_and_status_filter(emulator_env, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_section(pilot, SUPPORT)
         assert isinstance(app.screen, SupportScreen)
-        assert table(app).row_count == 10
-        assert "Page 1 of 3" in status(app) and f"{SEEDED} tickets" in status(app)
-        page_one = first_column(app)
-        await pilot.press("right_square_bracket")
-        await settle(pilot)
-        assert "Page 2 of 3" in status(app)
-        assert not set(first_column(app)) & set(page_one)
-        await pilot.press("right_square_bracket", "right_square_bracket")  # the second press does nothing
-        await settle(pilot)
-        assert "Page 3 of 3" in status(app) and table(app).row_count == SEEDED - 20
-        await pilot.press("left_square_bracket")
-        await settle(pilot)
-        assert "Page 2 of 3" in status(app)
+        assert len(table(app).rows) == SEEDED
+        assert f"{SEEDED} of {SEEDED} tickets (all loaded)" in status(app)
 
         await pilot.press("f")  # all → open
         await settle(pilot)
-        assert "status: open" in status(app) and "Page 1 of 1" in status(app)
-        statuses = {str(table(app).get_row_at(i)[2]) for i in range(table(app).row_count)}
-        assert statuses == {"open"}
+        assert "status: open" in status(app)
+        assert {cell(app, i, 2) for i in range(len(table(app).rows))} == {"open"}
         await pilot.press("f", "f")  # → in progress → closed
         await settle(pilot)
-        assert "status: closed" in status(app) and "20 tickets" in status(app)
+        assert "status: closed" in status(app) and "20 of 20 tickets" in status(app)
+
+
+async def test_next_pages_load_as_the_cursor_nears_the_end(emulator_env, make_app, emulator):
+    data = emulator.control_plane.data
+    data.tickets[:] = pad_tickets(data.tickets, PAGE_SIZE * 2 + 7)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_section(pilot, SUPPORT)
+        assert len(table(app).rows) == PAGE_SIZE  # only the first page at start
+        assert f"{PAGE_SIZE} of {PAGE_SIZE * 2 + 7} tickets (more as you scroll)" in status(app)
+        table(app).focus()
+        await pilot.press("down")  # browsing has started: the next page is read ahead
+        await settle(pilot)
+        assert len(table(app).rows) == PAGE_SIZE * 2 and table(app).cursor == 1
+        for _ in range(3):  # each End reaches the last loaded ticket, which asks for the next page
+            await pilot.press("end")
+            await settle(pilot)
+        assert first_column(app) == [t["ticketId"] for t in data.tickets]  # in order, none twice
+        assert table(app).cursor == len(data.tickets) - 1
+        assert "(all loaded)" in status(app)
+        assert data.tickets[-1]["subject"] in conversation(app)  # the conversation follows
+        await pilot.press("home")
+        await settle(pilot)
+        assert table(app).cursor == 0 and data.tickets[0]["subject"] in conversation(app)
 
 
 async def test_conversation_is_plain_text(emulator_env, make_app, emulator):
@@ -91,8 +108,8 @@ async def test_conversation_is_plain_text(emulator_env, make_app, emulator):
         assert "[bold red]ALERT[/bold red]" in shown
         assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown
         assert "<U+202E>gnp.exe" in shown
-        cell = str(table(app).get_row_at(0)[1])
-        assert cell.startswith("[bold]subject[/bold]") and "\x1b" not in cell
+        subject = cell(app, 0, 1)
+        assert subject.startswith("[bold]subject[/bold]") and "\x1b" not in subject
 
 
 async def test_create_reply_close(emulator_env, make_app, emulator):
@@ -116,7 +133,7 @@ async def test_create_reply_close(emulator_env, make_app, emulator):
         created = emulator.control_plane.data.tickets[0]
         assert created["subject"] == "GPU quota" and created["type"] == "TICKET_TYPE_TECHNICAL"
         assert first_column(app)[0] == created["ticketId"]
-        assert table(app).cursor_row == 0
+        assert table(app).cursor == 0
         assert "Please raise my quota." in conversation(app)
         assert "opened" in ticket_message(app)
 
@@ -129,7 +146,7 @@ async def test_create_reply_close(emulator_env, make_app, emulator):
         assert reply.value == ""
         assert "more detail" in conversation(app)
         assert created["conversations"][-1]["content"] == "more detail"
-        assert str(table(app).get_row_at(0)[4]) == "2"
+        assert cell(app, 0, 4) == "2"
 
         table(app).focus()
         await pilot.press("c")
@@ -143,7 +160,7 @@ async def test_create_reply_close(emulator_env, make_app, emulator):
         await pilot.press("y")
         await settle(pilot)
         assert created["status"] == "TICKET_STATUS_CLOSED"
-        assert str(table(app).get_row_at(0)[2]) == "closed"
+        assert cell(app, 0, 2) == "closed"
         assert "closed" in ticket_message(app)
         assert not app.screen.check_action("close_ticket", ())
 
@@ -270,7 +287,7 @@ async def test_network_error_then_retry(emulator_env, make_app, emulator):
         await pilot.press("r")
         await settle(pilot)
         assert not app.screen.query_one("#tickets-error", ErrorPanel).display
-        assert "Page 1 of 3" in status(app)
+        assert f"{SEEDED} of {SEEDED} tickets" in status(app)
 
 
 async def test_empty_state(emulator_env, make_app, emulator):
@@ -300,7 +317,7 @@ async def test_login_from_support_comes_back(emulator, make_app):
     )
     async with app.run_test(size=SIZE) as pilot:
         await open_section(pilot, SUPPORT)
-        assert "ctrl+l logs in" in status(app) and table(app).row_count == 0
+        assert "ctrl+l logs in" in status(app) and not table(app).rows
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: app.current_section == "account", "Account to open")
         panel = app.screen.query_one(LoginPanel)
@@ -309,4 +326,4 @@ async def test_login_from_support_comes_back(emulator, make_app):
         assert emulator.control_plane.approve(emulator.control_plane.login.by_user_code(user_code).cli_code)
         await wait_until(pilot, lambda: app.current_section == SUPPORT, "the way back to Support")
         await settle(pilot)
-        assert table(app).row_count == 10 and "Page 1 of 3" in status(app)
+        assert len(table(app).rows) == SEEDED and f"{SEEDED} of {SEEDED} tickets" in status(app)

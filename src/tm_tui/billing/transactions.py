@@ -19,7 +19,7 @@ def short_enum(value: str | None, prefix: str) -> str:
     return (value or "?").removeprefix(prefix).lower()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TxnRow:
     id: str
     created: datetime | None

@@ -142,8 +142,15 @@ class SeedData:
     reserved_requests: list[dict] = field(default_factory=list)
 
 
-def build_seed(user_id: str, *, now: datetime | None = None, transactions: int | None = None) -> SeedData:
-    """`transactions`: pad the ledger with older entries up to that many (benchmarks of paging)."""
+def build_seed(
+    user_id: str,
+    *,
+    now: datetime | None = None,
+    transactions: int | None = None,
+    tickets: int | None = None,
+) -> SeedData:
+    """`transactions` / `tickets`: pad the ledger / the ticket list with older entries up to that
+    many (benchmarks of paging)."""
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     rng = random.Random(SEED)
     today = now.date()
@@ -185,7 +192,7 @@ def build_seed(user_id: str, *, now: datetime | None = None, transactions: int |
             _payment_method("pm_1NxAbcVisa4242", "visa", "4242", 12, today.year + 2, True),
             _payment_method("pm_1NxDefMc5454", "mastercard", "5454", 3, today.year + 1, False),
         ],
-        tickets=_tickets(rng, user_id, now),
+        tickets=pad_tickets(_tickets(rng, user_id, now), tickets or 0),
         products=_products(),
         activities=_activities(rng, user_id, now),
         deployment_logs={m["deploymentId"]: _deployment_logs(rng, m, now) for m in models},
@@ -776,6 +783,40 @@ def _tickets(rng: random.Random, user_id: str, now: datetime) -> list[dict]:
         )
     tickets.reverse()
     return tickets
+
+
+def pad_tickets(tickets: list[dict], total: int) -> list[dict]:
+    """`tickets` (newest first) followed by older closed ones until there are `total` (paging at
+    scale only), each with the user's question and one answer from support."""
+    oldest = datetime.fromisoformat(tickets[-1]["createdAt"]) if tickets else datetime.now(UTC)
+    user_id = tickets[0]["requesterUserId"] if tickets else ""
+    padded = list(tickets)
+    for n in range(1, total - len(tickets) + 1):
+        subject, opening = _TICKET_SUBJECTS[n % len(_TICKET_SUBJECTS)]
+        created = oldest - timedelta(days=n)
+        answered = created + timedelta(hours=3)
+        padded.append(
+            {
+                "ticketId": f"tkt_a{n:06d}",
+                "subject": f"{subject} (#{n})",
+                "requesterUserId": user_id,
+                "status": TICKET_CLOSED,
+                "type": TICKET_TYPES[n % len(TICKET_TYPES)],
+                "conversations": [
+                    _conversation(user_id, "Ada L.", ROLE_USER, opening, created),
+                    _conversation(
+                        "support-agent-7",
+                        "Tensormesh Support",
+                        ROLE_ADMIN,
+                        _SUPPORT_REPLIES[n % len(_SUPPORT_REPLIES)],
+                        answered,
+                    ),
+                ],
+                "createdAt": rfc3339(created),
+                "updatedAt": rfc3339(answered),
+            }
+        )
+    return padded
 
 
 def _conversation(user_id: str, name: str, role: str, content: str, moment: datetime) -> dict:

@@ -103,8 +103,10 @@ class _Listeners:
         ports: dict[str, int],
         now: datetime | None,
         transactions: int | None = None,
+        tickets: int | None = None,
     ) -> None:
-        store = ControlPlaneStore(state, build_seed(state.user_id, now=now, transactions=transactions))
+        seed = build_seed(state.user_id, now=now, transactions=transactions, tickets=tickets)
+        store = ControlPlaneStore(state, seed)
         apps: dict[str, Any] = {
             "serverless": build_inference_app(state, surface="serverless"),
             "on_demand": build_inference_app(state, surface="on_demand"),
@@ -182,14 +184,16 @@ def run_emulator(
     control_plane_port: int = 0,
     now: datetime | None = None,
     transactions: int | None = None,
+    tickets: int | None = None,
 ) -> Iterator[RunningEmulator]:
     """Serve the emulator from a background thread for the duration of the `with` block.
 
     Ports default to free ones; `now` pins the seeded data's dates (default: the real time);
-    `transactions` pads the billing ledger to that many entries (paging benchmarks).
+    `transactions` / `tickets` pad the billing ledger / the support tickets to that many entries
+    (paging benchmarks).
     """
     ports = {"serverless": serverless_port, "on_demand": on_demand_port, "control_plane": control_plane_port}
-    listeners = _Listeners(_state(state), host, ports, now, transactions)
+    listeners = _Listeners(_state(state), host, ports, now, transactions, tickets)
     ready = threading.Event()
     errors: list[BaseException] = []
 
@@ -257,6 +261,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="pad the billing ledger with archived entries to N transactions (paging at scale)",
     )
+    parser.add_argument(
+        "--tickets",
+        type=int,
+        default=None,
+        metavar="N",
+        help="pad the support tickets with older closed ones to N tickets (paging at scale)",
+    )
     parser.add_argument("--json", action="store_true", help="print URLs and credentials as one JSON line")
     return parser
 
@@ -319,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             on_demand_port=args.on_demand_port,
             control_plane_port=args.control_plane_port,
             transactions=args.transactions,
+            tickets=args.tickets,
         ) as emulator:
             text = json.dumps(emulator.credentials()) if args.json else describe(emulator)
             print(text, flush=True)

@@ -101,7 +101,7 @@ class TransactionsPanel(BillingPanel):
             yield Input("", placeholder="YYYY-MM-DD", id="txn-to", classes="date-input", compact=True)
         yield Static("", id="txn-note", markup=False)
         with Horizontal(id="txn-body"):
-            yield PagedTable(COLUMNS, cells=row_cells, id="txn-table")
+            yield PagedTable(COLUMNS, cells=row_cells, read_ahead=PAGE_SIZE, id="txn-table")
             with Vertical(id="txn-detail-box", classes="box") as box:
                 box.border_title = "Detail"
                 yield Static("", id="txn-detail", markup=False)

@@ -1,6 +1,6 @@
-"""Support section: your tickets page by page (numbered pages, a status filter), the whole
-conversation of the highlighted one, new tickets, replies, closing with confirmation, and the
-reserved-deployment request form.
+"""Support section: your tickets in one list that loads the next page as you scroll (a status
+filter), the whole conversation of the highlighted one, new tickets, replies, closing with
+confirmation, and the reserved-deployment request form.
 
 Ticket text is untrusted: every subject, name and message is shown as plain `Text`, sanitised.
 Workers post one message each; the handlers own the widgets. A failed load keeps what was shown.
@@ -8,7 +8,6 @@ Workers post one message each; the handlers own the widgets. A failed load keeps
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -18,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from tm_tui.screens.control_plane_section import LOGIN_HINT, ControlPlaneSection, needs_login
 from tm_tui.state import ContextChanged
@@ -26,6 +25,7 @@ from tm_tui.text_safety import sanitize
 from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.deployment_table import short_enum
 from tm_tui.widgets.error_panel import ErrorPanel
+from tm_tui.widgets.paged_table import Column, PagedTable
 from tm_tui.widgets.stamps import stamp
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from tm_tui.api.models.control_plane import Ticket, TicketsPage
     from tm_tui.session import Session
 
-PAGE_SIZE = 10
+PAGE_SIZE = 100  # tickets per request; the next page loads as the cursor nears the last one
 STATUS_PREFIX = "TICKET_STATUS_"
 # The filter cycles through these (None: every ticket).
 STATUS_FILTERS: tuple[str | None, ...] = (
@@ -43,11 +43,30 @@ STATUS_FILTERS: tuple[str | None, ...] = (
     "TICKET_STATUS_CLOSED",
 )
 CLOSED = "TICKET_STATUS_CLOSED"
-COLUMNS = ("Ticket", "Subject", "Status", "Updated", "Msgs")  # the type is in the conversation header
+# The type is in the conversation header.
+COLUMNS = (
+    Column("Ticket", 11),
+    Column("Subject"),
+    Column("Status", 11),
+    Column("Updated", 16),
+    Column("Msgs", 4, "right"),
+)
 
 
 def status_label(status: str | None) -> str:
     return "all" if status is None else short_enum(status, STATUS_PREFIX).replace("_", " ")
+
+
+def ticket_cells(ticket: Ticket) -> list[Text]:
+    style = "dim" if ticket.status == CLOSED else ""
+    cells = (
+        sanitize(ticket.ticket_id or "?"),
+        sanitize(ticket.subject or "—"),
+        status_label(ticket.status),
+        stamp(ticket.updated_at),
+        str(len(ticket.conversations)),
+    )
+    return [Text(cell, style) for cell in cells]
 
 
 def conversation_text(ticket: Ticket) -> Text:
@@ -86,8 +105,6 @@ class SupportScreen(ControlPlaneSection):
             id="support.filter",
             tooltip="all → open → in progress → closed",
         ),
-        Binding("left_square_bracket", "page(-1)", "Prev page", show=False, id="support.page.prev"),
-        Binding("right_square_bracket", "page(1)", "Next page", show=False, id="support.page.next"),
         Binding(
             "d", "reserved", "Reserve GPUs", id="support.reserved", tooltip="Request a reserved deployment"
         ),
@@ -104,9 +121,14 @@ class SupportScreen(ControlPlaneSection):
     ]
 
     class PageLoaded(Message):
-        def __init__(self, page: TicketsPage | None, error: BaseException | None = None) -> None:
+        """Page `number` of the list loaded as of `generation` (a reload or a new filter starts a
+        new one, so a late page of the old list is dropped)."""
+
+        def __init__(
+            self, number: int, generation: int, page: TicketsPage | None, error: BaseException | None = None
+        ) -> None:
             super().__init__()
-            self.page, self.error = page, error
+            self.number, self.generation, self.page, self.error = number, generation, page, error
 
     class TicketLoaded(Message):
         """A ticket's full record (after a load, reply or close) with a line saying what happened."""
@@ -124,10 +146,11 @@ class SupportScreen(ControlPlaneSection):
 
     def __init__(self) -> None:
         super().__init__()
-        self.page_number = 1
         self.status_filter: str | None = None
         self.total: int | None = None
-        self.tickets: dict[str, Ticket] = {}
+        self.next_page: int | None = None  # the page to load when the user nears the end
+        self.fetching = False
+        self.generation = 0
         self.shown: Ticket | None = None  # the ticket whose conversation is on the right
         self._select_after_load: str | None = None
         self.notice: tuple[str | None, str] = (None, "")  # (ticket id, what was just done to it)
@@ -138,7 +161,7 @@ class SupportScreen(ControlPlaneSection):
             with Vertical(id="tickets-pane"):
                 yield Static("", id="tickets-status", markup=False)
                 yield ErrorPanel(id="tickets-error")
-                yield DataTable(id="tickets", cursor_type="row", zebra_stripes=True)
+                yield PagedTable(COLUMNS, cells=ticket_cells, read_ahead=PAGE_SIZE, id="tickets")
             with Vertical(id="conversation-box", classes="box") as box:
                 box.border_title = "Conversation"
                 with VerticalScroll(id="conversation-scroll"):
@@ -148,9 +171,6 @@ class SupportScreen(ControlPlaneSection):
                 yield Input(placeholder="reply (m), then enter to send", id="reply-input")
 
     def on_mount(self) -> None:
-        table = self.query_one("#tickets", DataTable)
-        for label in COLUMNS:
-            table.add_column(label, key=label.lower())
         for panel in self.query(ErrorPanel):
             panel.display = False
         super().on_mount()
@@ -166,96 +186,101 @@ class SupportScreen(ControlPlaneSection):
         if session.control_plane is None:
             self.query_one("#tickets-error", ErrorPanel).display = False
             self.query_one("#tickets-status", Static).update(Text(self.not_logged_in_text(), "italic"))
-            self.query_one("#tickets", DataTable).clear()
+            self.table.set_rows([])
             return
-        self.query_one("#tickets", DataTable).loading = True
-        self.load_page(session.control_plane, self.page_number, self.status_filter)
+        # The list starts again from its first page: a page still on its way belongs to the old one.
+        self.generation += 1
+        self.fetching = True
+        self.table.loading = True
+        self.load_page(session.control_plane, 1, self.status_filter, self.generation)
+
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one("#tickets", PagedTable)
 
     @work(exclusive=True, group="support-page")
-    async def load_page(self, client: ControlPlaneClient, number: int, status: str | None) -> None:
+    async def load_page(
+        self, client: ControlPlaneClient, number: int, status: str | None, generation: int
+    ) -> None:
         from tm_tui.api.errors import TmError
 
         try:
             page = await client.tickets(number, PAGE_SIZE, status)
         except TmError as error:
-            self.post_message(self.PageLoaded(None, error))
+            self.post_message(self.PageLoaded(number, generation, None, error))
             if needs_login(error):
                 self.post_message(ContextChanged())  # the login state may have changed
             return
-        self.post_message(self.PageLoaded(page))
+        self.post_message(self.PageLoaded(number, generation, page))
+
+    def on_paged_table_need_more(self, event: PagedTable.NeedMore) -> None:
+        event.stop()
+        client = self.control_plane
+        if self.next_page is not None and not self.fetching and client is not None:
+            self.fetching = True
+            self.show_list_status()
+            self.load_page(client, self.next_page, self.status_filter, self.generation)
 
     def on_support_screen_page_loaded(self, message: PageLoaded) -> None:
-        table = self.query_one("#tickets", DataTable)
+        if message.generation != self.generation:
+            return
+        table = self.table
         table.loading = False
+        self.fetching = False
         error_panel = self.query_one("#tickets-error", ErrorPanel)
         if error_panel.show(message.error):
-            # The last good page stays; say what can be done.
+            # What was loaded stays; say what can be done.
             what = LOGIN_HINT if needs_login(message.error) else "r retries."
-            kept = "The last loaded page is still shown. " if table.row_count else ""
+            kept = "The tickets loaded so far are still shown. " if table.rows else ""
             self.query_one("#tickets-status", Static).update(Text(kept + what, "italic"))
             return
         page = message.page
         assert page is not None
         self.total = page.total if page.total is not None else len(page.tickets)
-        if page.page:
-            self.page_number = page.page
-        if not page.tickets and self.page_number > 1:
-            self.page_number = max(1, self.page_count())  # the list shrank under us
-            self.action_refresh()
-            return
-        self.fill_table(page.tickets)
-        self.show_page_status()
+        if message.number == 1:
+            table.set_rows(page.tickets)
+            wanted = self._select_after_load
+            self._select_after_load = None
+            index = self.index_of(wanted)
+            if index is not None:
+                table.cursor = index
+        else:  # tickets opened since page 1 shift the pages: skip the ones already listed
+            listed = {t.ticket_id for t in table.rows}
+            table.append_rows([t for t in page.tickets if t.ticket_id not in listed])
+        more = bool(page.tickets) and len(table.rows) < self.total
+        self.next_page = message.number + 1 if more else None
+        self.show_list_status()
+        self.show_current()
 
-    def page_count(self) -> int:
-        return max(1, math.ceil((self.total or 0) / PAGE_SIZE))
-
-    def show_page_status(self) -> None:
-        shown = self.query_one("#tickets", DataTable).row_count
-        if not shown:
+    def show_list_status(self) -> None:
+        loaded = len(self.table.rows)
+        if not loaded:
             empty = "You have no support tickets. n opens one."
             if self.status_filter is not None:
                 empty = f"No {status_label(self.status_filter)} tickets. f changes the filter."
             text = Text(empty, "italic")
         else:
+            more = "loading…" if self.fetching else "more as you scroll" if self.next_page else "all loaded"
             text = Text(
-                f"Page {self.page_number} of {self.page_count()} ([ ]) · {self.total} tickets · "
+                f"{loaded:,} of {self.total or loaded:,} tickets ({more}) · "
                 f"status: {status_label(self.status_filter)} (f)",
                 "dim",
             )
         self.query_one("#tickets-status", Static).update(text)
 
-    def fill_table(self, tickets: list[Ticket]) -> None:
-        table = self.query_one("#tickets", DataTable)
-        table.clear()
-        self.tickets = {}
-        for index, ticket in enumerate(tickets):
-            key = ticket.ticket_id or f"row-{index}"
-            self.tickets[key] = ticket
-            style = "dim" if ticket.status == CLOSED else ""
-            cells = (
-                sanitize(ticket.ticket_id or "?"),
-                sanitize(ticket.subject or "—"),
-                status_label(ticket.status),
-                stamp(ticket.updated_at),
-                str(len(ticket.conversations)),
-            )
-            table.add_row(*(Text(cell, style) for cell in cells), key=key)
-        wanted = self._select_after_load
-        self._select_after_load = None
-        if wanted in self.tickets:
-            table.move_cursor(row=table.get_row_index(wanted))
-        self.show_current()
+    def index_of(self, ticket_id: str | None) -> int | None:
+        if ticket_id is None:
+            return None
+        return next((i for i, t in enumerate(self.table.rows) if t.ticket_id == ticket_id), None)
 
     # -- the conversation follows the cursor ---------------------------------------------------------
     @property
     def current(self) -> Ticket | None:
-        table = self.query_one("#tickets", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.tickets.get(key or "")
+        table = self.table
+        return table.rows[table.cursor] if 0 <= table.cursor < len(table.rows) else None
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_paged_table_highlighted(self, event: PagedTable.Highlighted) -> None:
+        event.stop()
         self.show_current()
 
     def show_current(self) -> None:
@@ -306,22 +331,11 @@ class SupportScreen(ControlPlaneSection):
             reply.value = ""  # sent: only now is the typed text let go
         if message.done:
             self.notice = (ticket.ticket_id, message.done)
-        if ticket.ticket_id in self.tickets:  # the list row follows (status, message count)
-            self.tickets[ticket.ticket_id] = ticket
-            self.update_row(ticket)
+        index = self.index_of(ticket.ticket_id)
+        if index is not None:  # the list row follows (status, message count)
+            self.table.replace_row(index, ticket)
         if self.shown is None or self.shown.ticket_id == ticket.ticket_id:
             self.show_ticket(ticket)
-
-    def update_row(self, ticket: Ticket) -> None:
-        table = self.query_one("#tickets", DataTable)
-        key = ticket.ticket_id or ""
-        style = "dim" if ticket.status == CLOSED else ""
-        for column, value in (
-            ("status", status_label(ticket.status)),
-            ("updated", stamp(ticket.updated_at)),
-            ("msgs", str(len(ticket.conversations))),
-        ):
-            table.update_cell(key, column, Text(value, style))
 
     # -- actions -------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -330,28 +344,17 @@ class SupportScreen(ControlPlaneSection):
             if ticket is None:
                 return False
             return action == "reply" or ticket.status != CLOSED
-        if action == "page":
-            step = parameters[0] if parameters and isinstance(parameters[0], int) else 0
-            return 1 <= self.page_number + step <= self.page_count()
         if action in ("new_ticket", "reserved", "cycle_filter"):
             return self.control_plane is not None
         return True
 
-    def action_page(self, step: int) -> None:
-        number = self.page_number + step
-        if 1 <= number <= self.page_count():
-            self.page_number = number
-            self.action_refresh()
-            self.refresh_bindings()
-
     def action_cycle_filter(self) -> None:
         index = STATUS_FILTERS.index(self.status_filter)
         self.status_filter = STATUS_FILTERS[(index + 1) % len(STATUS_FILTERS)]
-        self.page_number = 1
         self.action_refresh()
 
     def action_to_list(self) -> None:
-        self.query_one("#tickets", DataTable).focus()
+        self.table.focus()
 
     def action_reply(self) -> None:
         if self.current is not None:
@@ -424,8 +427,8 @@ class SupportScreen(ControlPlaneSection):
     def _created(self, ticket: Ticket | None) -> None:
         if ticket is None:
             return
-        # New tickets come first: show page 1 of every status, with the new one highlighted.
-        self.page_number, self.status_filter = 1, None
+        # New tickets come first: the list of every status again, with the new one highlighted.
+        self.status_filter = None
         self._select_after_load = ticket.ticket_id
         self.shown = None
         self.notice = (ticket.ticket_id, f"✓ Ticket {sanitize(ticket.ticket_id or '')} opened.")

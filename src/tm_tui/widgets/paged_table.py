@@ -2,8 +2,12 @@
 
 A `DataTable` builds every row it holds (10,000 transactions take seconds); this keeps the rows as
 a plain list of any objects and turns only the visible ones into cells (`cells(row)`), so adding a
-page, filtering or sorting is a list operation. It asks for the next page itself: `NeedMore` is posted when the cursor or the scroll
-comes within a screenful of the last loaded row. Cells are `rich.text.Text` (never markup).
+page, filtering or sorting is a list operation. It asks for the next page itself: `NeedMore` is
+posted when the cursor or the scroll comes within a screenful of the last loaded row, or within
+`read_ahead` rows once the user has moved from the top, and again after a page is appended if that
+is still so: with `read_ahead` set to the page size, the next page is usually in before the user
+gets there. Cells are `rich.text.Text`
+(never markup).
 
 Drawn lines are cached (by row, cursor, width and style), and the styles are looked up once per
 frame: `rich_style` walks the DOM and costs more than drawing a line.
@@ -49,7 +53,7 @@ class PagedTable(ScrollView, can_focus=True):
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {"paged-table--header", "paged-table--cursor"}
     DEFAULT_CSS = """
-    PagedTable { height: 1fr; }
+    PagedTable { height: 1fr; overflow-x: hidden; }  /* rows are cut to the width, never scrolled */
     PagedTable > .paged-table--header { text-style: bold; color: $text-accent; }
     PagedTable > .paged-table--cursor { background: $block-cursor-blurred-background; }
     PagedTable:focus > .paged-table--cursor {
@@ -74,9 +78,11 @@ class PagedTable(ScrollView, can_focus=True):
         columns: Sequence[Column],
         *,
         cells: Callable[[Any], Row] = lambda row: row,
+        read_ahead: int = 0,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        self.read_ahead = read_ahead
         self.columns = list(columns)
         self.cells = cells  # a row object → its cells, called only for rows drawn
         self.rows: list[Any] = []
@@ -97,6 +103,13 @@ class PagedTable(ScrollView, can_focus=True):
     def append_rows(self, rows: Sequence[Any]) -> None:
         self.rows.extend(rows)
         self._resize()
+        self.refresh()
+        self._check_more()
+
+    def replace_row(self, index: int, row: Any) -> None:
+        """One row changed in place (e.g. a ticket's status); the rows keep their order and place."""
+        self.rows[index] = row
+        self._lines.clear()  # a screenful of lines, drawn again on the next refresh
         self.refresh()
 
     def _resize(self) -> None:
@@ -182,8 +195,11 @@ class PagedTable(ScrollView, can_focus=True):
         self._check_more()
 
     def _check_more(self) -> None:
-        bottom = max(int(self.scroll_offset.y) + self.body_height, self.cursor + 1)
-        if bottom + self.body_height >= len(self.rows):
+        top = int(self.scroll_offset.y)
+        bottom = max(top + self.body_height, self.cursor + 1)
+        # Reading ahead starts once the user moves: opening the list loads only its first page.
+        ahead = max(self.body_height, self.read_ahead if (top or self.cursor) else 0)
+        if bottom + ahead >= len(self.rows):
             self.post_message(self.NeedMore())
 
     def on_resize(self, event: events.Resize) -> None:
