@@ -13,6 +13,7 @@ from textual.widgets import Select
 from tm_tui.screens.chat_history import HistoryBrowser
 from tm_tui.session import SessionChange
 from tm_tui.widgets.chat_message import UserMessage
+from tm_tui.widgets.chat_toolbar import ChatToolbar
 from tm_tui.widgets.params_panel import ParamsPanel
 from tm_tui.widgets.prompt_input import PromptInput
 
@@ -237,7 +238,7 @@ async def test_regenerating_uses_the_model_chosen_since(emulator_env, make_app):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_chat(pilot)
         await send(pilot, "first question")
-        other = next(n for n in screen._model_names if n != PLAIN_MODEL)
+        other = next(n for n in screen.query_one(ChatToolbar).model_names if n != PLAIN_MODEL)
         screen.query_one("#chat-model", Select).value = other  # the toolbar, as a user picks
         await settle(pilot)
         await pilot.press("ctrl+r")
