@@ -14,7 +14,9 @@ The message widgets (Markdown) are imported when first needed: this view is part
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,6 +80,14 @@ class ConversationView(VerticalScroll):
     def on_mount(self) -> None:
         self.anchor()
         self.watch(self, "scroll_y", self._scrolled, init=False)
+        self.call_after_refresh(self._import_message_widgets)
+
+    @work(thread=True, group="conversation-import")
+    def _import_message_widgets(self) -> None:
+        """After the first frame, import the message widgets (Markdown, markdown-it: 150+ ms here)
+        from a thread, which gives the event loop its turn every few ms, rather than all at once in
+        the first step of opening a conversation."""
+        import tm_tui.widgets.chat_message  # noqa: F401
 
     @property
     def busy(self) -> bool:
@@ -162,6 +172,21 @@ class ConversationView(VerticalScroll):
         a step (the nearest first), hidden until all are in; then show them, unmount `far`, and with
         `keep_view` scroll so the message they joined stays where it was on screen. Each DOM change
         is made before the await that follows it: if cancelled (`show`), nothing is left half done."""
+        # The cyclic GC leaves the objects that exist now alone while the page comes in: each slice
+        # allocates thousands, and a full collection walking the whole heap is the longest stall
+        # of a page (300 ms here). They are handed back at the end, so their garbage is collected later.
+        freeze = not gc.get_freeze_count()  # not already frozen (by a streaming answer)
+        if freeze:
+            gc.freeze()
+        try:
+            await self._page_in_slices(page, at_top=at_top, far=far, keep_view=keep_view)
+        finally:
+            if freeze:
+                gc.unfreeze()
+
+    async def _page_in_slices(
+        self, page: list[StoredMessage], *, at_top: bool, far: list[MessageView], keep_view: bool
+    ) -> None:
         mounted = self.messages
         kept = mounted[0] if at_top else mounted[-1]
         # `kept` stays where it is on screen; if it is off screen (a button pressed far from it),
@@ -177,6 +202,7 @@ class ConversationView(VerticalScroll):
             edge = widgets[0] if at_top else widgets[-1]
             new.extend(widgets)
             await mounting
+            self._measure(widgets)
             await self.wait_for_refresh()  # a frame (and any key) between slices
         with self.app.batch_update():
             for widget in new:
@@ -189,6 +215,14 @@ class ConversationView(VerticalScroll):
         if keep_view:
             await self.wait_for_refresh()  # laid out with the new messages
             self.scroll_to(y=kept.virtual_region.y - offset, animate=False, immediate=True)
+
+    def _measure(self, widgets: list[MessageView]) -> None:
+        """Lay out hidden messages as they will be shown: each widget keeps its arrangement and text
+        heights for this width, so showing a page re-uses them instead of measuring it all at once."""
+        size = self.scrollable_content_region.size
+        viewport = self.app.size
+        for widget in widgets:
+            widget._get_box_model(size, viewport, Fraction(size.width), Fraction(size.height))
 
     # -- paging from the keyboard and by scrolling ----------------------------------------------------
     async def page(self, direction: str) -> None:
