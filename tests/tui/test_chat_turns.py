@@ -19,7 +19,7 @@ from tm_tui.widgets.params_panel import ParamsPanel
 from tm_tui.widgets.prompt_input import PromptInput
 
 from .chat_helpers import PLAIN_MODEL, answers, open_chat, reasoning_script, rows, send, user_texts
-from .helpers import SIZE, notifications, settle, wait_until
+from .helpers import SIZE, notifications, open_section, settle, wait_until
 
 
 def terminal_keys(data: str) -> list[events.Key]:
@@ -337,6 +337,20 @@ async def test_a_long_conversation_comes_in_a_slice_at_a_time_with_the_view_stil
         assert len(view.messages) == RENDERED_TAIL + EARLIER_PAGE and all(m.display for m in view.messages)
         assert first.virtual_region.y - scroll.scroll_y == top
         assert user_texts(screen)[0] == "question 187"
+
+
+async def test_the_conversation_still_scrolls_after_support_was_shown(emulator_env, make_app):
+    """Screen stylesheets are global: Support's own #conversation rule must not reach the chat's."""
+    app = make_app(model=PLAIN_MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await long_conversation(pilot, turns=20)
+        await open_section(pilot, "support")
+        await open_section(pilot, "chat")
+        scroll = screen.query_one(ConversationView)
+        assert scroll.size.height == screen.query_one("#chat-main").size.height
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert visible(screen, "question 19")
 
 
 async def test_page_up_on_a_focused_message_pages_in_to_the_top(emulator_env, make_app):
