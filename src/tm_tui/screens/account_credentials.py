@@ -1,5 +1,6 @@
-"""Credential helpers of the Account section, free of widgets: check an inference key on the active
-surface and make it the profile's key, and opening the login page."""
+"""Credential helpers of the Account section, free of widgets: the table of which credentials are set
+and where from, checking an inference key on the active surface and making it the profile's key, and
+opening the login page."""
 
 from __future__ import annotations
 
@@ -10,12 +11,36 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.table import Table
+from rich.text import Text
+
 from tm_tui.config.secrets import mask
 from tm_tui.session import SessionChange
+from tm_tui.text_safety import sanitize
 
 if TYPE_CHECKING:
     from tm_tui.app import TmApp
     from tm_tui.session import Session
+
+CREDENTIAL_ROWS = ("inference API key", "control-plane token", "on-demand user id")
+NOT_SET = "not set"
+
+
+def credentials_table(session: Session) -> Table:
+    """One row per credential: set (with where it came from) or not."""
+    rows = {row.name: row for row in session.settings.describe()}
+    table = Table(box=None, expand=True, padding=(0, 1), pad_edge=False, show_header=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(ratio=1, overflow="fold")
+    for name in CREDENTIAL_ROWS:
+        row = rows[name]
+        if row.value == NOT_SET:
+            table.add_row(Text(name), Text("✗ not set", "yellow"))
+            continue
+        table.add_row(Text(name), Text.assemble(("✓ ", "green"), sanitize(row.value)))
+        # where it came from, on its own line: paths can be long
+        table.add_row("", Text("from " + sanitize(row.source), "dim"))
+    return table
 
 
 def open_in_gui_browser(url: str, env: Mapping[str, str]) -> bool:

@@ -1,18 +1,15 @@
 """The API keys tab of Account: the user's keys with their status (active / expired / revoked), a
-name filter and a status filter, the new-key form, and revoking.
+name filter and a status filter, creating a key (the form is in `account_key_form`, the secret is
+shown once) and revoking one (a typed confirmation for the key in use).
 
 `ApiKeysPane` owns the table: its workers load and revoke, and its handlers are the only code that
 changes what it shows. A failed load keeps the last good list on screen with the error above it.
-Creating a key happens in `NewKeyScreen` (a `FormModal`): it stays open until the server has made
-the key, so a failure leaves nothing half-done.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -20,23 +17,28 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from tm_tui.config.secrets import mask
-from tm_tui.screens.account_hints import explain, in_form
+from tm_tui.screens.account_credentials import activate_key, active_key
+from tm_tui.screens.account_hints import explain
+from tm_tui.screens.account_key_form import NewKeyScreen, create_key
 from tm_tui.state import ContextChanged
 from tm_tui.text_safety import sanitize
+from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.error_panel import ErrorPanel
-from tm_tui.widgets.form_modal import FieldErrors, FormModal, check_text
+from tm_tui.widgets.secret_once import SecretOnceScreen
+from tm_tui.widgets.typed_confirm import TypedConfirmScreen
 
 if TYPE_CHECKING:
     from tm_tui.api.control_plane import ControlPlaneClient
     from tm_tui.api.models.control_plane import ApiKey
+    from tm_tui.app import TmApp
+    from tm_tui.session import Session
 
 STATUSES = ("active", "expired", "revoked")
 STATUS_FILTERS: tuple[str | None, ...] = (None, *STATUSES)
-SCOPE = re.compile(r"^[A-Za-z0-9_.:-]+$")
-MAX_EXPIRY_DAYS = 5 * 366
 COLUMNS = ("Name", "Key", "Scopes", "Created", "Expires", "Status", "In use")
 
 
@@ -60,104 +62,10 @@ def key_status(key: ApiKey, now: datetime) -> str:
     return "active"
 
 
-# -- the new-key form ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class NewKey:
-    name: str
-    scopes: tuple[str, ...]
-    expires_at: datetime | None
-
-
-def parse_scopes(text: str) -> tuple[str, ...]:
-    """Comma- or space-separated scope names; raises ValueError on a malformed one."""
-    scopes = tuple(part for part in re.split(r"[,\s]+", text.strip()) if part)
-    bad = [scope for scope in scopes if not SCOPE.match(scope)]
-    if bad:
-        raise ValueError(f"“{sanitize(bad[0])}” is not a scope name (letters, digits and _ . : - only).")
-    return tuple(dict.fromkeys(scopes))
-
-
-def parse_expiry(text: str, now: datetime) -> datetime | None:
-    """ "never" / empty → None; a number of days (`90`, `90d`); or a date (`2027-01-31`, end of that
-    day UTC). Raises ValueError when it is in the past or more than five years away."""
-    value = text.strip().lower()
-    if value in ("", "never"):
-        return None
-    if match := re.fullmatch(r"(\d{1,5})\s*d?", value):
-        days = int(match.group(1))
-        if days < 1:
-            raise ValueError("An expiry in days must be at least 1.")
-        expires = now + timedelta(days=days)
-    else:
-        try:
-            expires = datetime.combine(date.fromisoformat(value), datetime.max.time(), UTC).replace(
-                microsecond=0
-            )
-        except ValueError:
-            raise ValueError("Write never, a number of days (90) or a date (2027-01-31).") from None
-        if expires <= now:
-            raise ValueError("That date is in the past.")
-    if expires - now > timedelta(days=MAX_EXPIRY_DAYS):
-        raise ValueError("An expiry must be within five years.")
-    return expires
-
-
-class NewKeyScreen(FormModal[NewKey, "ApiKey"]):
-    SUBMIT_LABEL = "Creating the key…"
-
-    def __init__(self, submit: Callable[[NewKey], Awaitable[ApiKey]], now: datetime) -> None:
-        super().__init__(
-            "New API key",
-            submit,
-            intro="The key is shown once after it is created. Scopes and expiry are optional.",
-        )
-        self.now = now
-
-    def compose_fields(self) -> ComposeResult:
-        yield from self.field("Name", Input(placeholder="e.g. laptop", id="key-name", max_length=64))
-        yield from self.field("Scopes (comma-separated)", Input(value="inference", id="key-scopes"))
-        yield from self.field(
-            "Expires", Input(placeholder="never, days (90) or a date (2027-01-31)", id="key-expiry")
-        )
-
-    def read(self) -> NewKey:
-        errors: dict[str, str] = {}
-        name = self.value("key-name")
-        if problem := check_text(name, "The name", required=True, max_length=64):
-            errors["key-name"] = problem
-        scopes: tuple[str, ...] = ()
-        expires = None
-        try:
-            scopes = parse_scopes(self.value("key-scopes"))
-        except ValueError as error:
-            errors["key-scopes"] = str(error)
-        try:
-            expires = parse_expiry(self.value("key-expiry"), self.now)
-        except ValueError as error:
-            errors["key-expiry"] = str(error)
-        if errors:
-            raise FieldErrors(errors)
-        return NewKey(name, scopes, expires)
-
-
-async def create_key(client: ControlPlaneClient, request: NewKey) -> ApiKey:
-    """Create the key; a reply without the secret is an error (the key may exist: the list shows it)."""
-    from tm_tui.api.errors import ProtocolError, TmError
-
-    try:
-        key = await client.create_api_key(request.name, request.scopes or None, request.expires_at)
-    except TmError as error:
-        raise in_form(error, "create API keys") from None
-    if not key.id:
-        raise ProtocolError(
-            "The server made the key but did not send it.",
-            hint="Revoke it from the list (d) and create another.",
-        )
-    return key
-
-
 # -- the pane ------------------------------------------------------------------------------------
 class ApiKeysPane(Vertical):
+    app: TmApp  # narrows Widget.app
+
     class Loaded(Message):
         def __init__(self, keys: list[ApiKey] | None, error: BaseException | None = None) -> None:
             super().__init__()
@@ -226,6 +134,51 @@ class ApiKeysPane(Vertical):
         self.status_filter = STATUS_FILTERS[(index + 1) % len(STATUS_FILTERS)]
         self._show_status_filter()
         self.render_rows()
+
+    # -- creating and revoking (the screen's n and d) ------------------------------------------------
+    def ask_new_key(self, session: Session, now: datetime) -> None:
+        if session.control_plane is None:
+            return
+        form = NewKeyScreen(partial(create_key, session.control_plane), now=now)
+        self.app.push_screen(form, partial(self._key_created, session, now))
+
+    def _key_created(self, session: Session, now: datetime, key: ApiKey | None) -> None:
+        if key is None or not key.id:  # cancelled, or failed part way: show the server's list
+            self._reload(session, now)
+            return
+        secret = SecretOnceScreen(key.name or "", key.id, partial(activate_key, self.app, session))
+        self.app.push_screen(secret, lambda _: self._reload(session, now))
+
+    def _reload(self, session: Session, now: datetime) -> None:
+        if session.control_plane is not None:
+            self.load(session.control_plane, now, active_key(session))
+
+    def ask_revoke(self) -> None:
+        """Revoke the highlighted key once the user confirms (by typing its name if it is in use)."""
+        key = self.highlighted()
+        if key is None or not key.id:
+            return
+        name = sanitize(key.name or "")
+        screen: ModalScreen[bool]
+        if self.in_use(key):
+            expected = name or "revoke"
+            question = (
+                f"“{name}” ({mask(key.id)}) is the inference API key this profile uses: chats stop working "
+                f"until you pick or create another. Type {expected} to revoke it."
+            )
+            screen = TypedConfirmScreen("Revoke the key in use", question, expected)
+        else:
+            question = (
+                f"Revoke “{name}” ({mask(key.id)})? Every program using it stops working at once; "
+                "this cannot be undone."
+            )
+            screen = ConfirmScreen("Revoke API key", question, yes="Revoke")
+        self.app.push_screen(screen, partial(self._confirmed_revoke, key))
+
+    def _confirmed_revoke(self, key: ApiKey, confirmed: bool | None) -> None:
+        session = self.app.session  # the one active now: the dialog may have stayed open a while
+        if confirmed and session is not None and session.control_plane is not None:
+            self.revoke(session.control_plane, key)
 
     # -- workers -------------------------------------------------------------------------------------
     @work(exclusive=True, group="account-keys")

@@ -36,14 +36,6 @@ TABS = (
     ("pricing", "Pricing", PricingPanel),
     ("payment", "Payment", PaymentPanel),
 )
-# Actions that only make sense on one tab (hidden from the footer elsewhere).
-TAB_ACTIONS = {
-    "window": "overview",
-    "sort": "transactions",
-    "use_model": "pricing",
-    "edit_address": "payment",
-    "export": ("usage", "transactions"),
-}
 NOT_LOGGED_IN = (
     "Billing needs a control-plane login. Press l to log in (a browser login, as `tm auth login`)."
 )
@@ -53,6 +45,15 @@ EXPIRED = "The control plane refused the login (401). Press l to log in again; t
 class BillingScreen(SectionScreen):
     SECTION_ID = "billing"
     CSS_PATH = Path(__file__).with_name("billing.tcss")
+    TAB_TITLES: ClassVar[dict[str, str]] = {tab: title for tab, title, _ in TABS}
+    # Actions that only make sense on some tabs (hidden from the footer elsewhere).
+    TAB_ACTIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "window": ("overview",),
+        "sort": ("transactions",),
+        "use_model": ("pricing",),
+        "edit_address": ("payment",),
+        "export": ("usage", "transactions"),
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reload", "Reload", id="billing.reload", tooltip="Load this tab again"),
         Binding("l", "login", "Log in", id="billing.login", tooltip="Log in to the control plane"),
@@ -115,14 +116,9 @@ class BillingScreen(SectionScreen):
         tab = self.query_one(TabbedContent).active.removeprefix("tab-")
         return self.query_one(f"#billing-{tab}", BillingPanel)
 
-    @property
-    def active_tab(self) -> str:
-        return self.query_one(TabbedContent).active.removeprefix("tab-")
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        tabs = TAB_ACTIONS.get(action)
-        if tabs is not None and self.is_mounted:
-            return self.active_tab in (tabs if isinstance(tabs, tuple) else (tabs,))
+        if action in self.TAB_ACTIONS and self.is_mounted:
+            return self.on_its_tab(action)
         if action == "login":
             session = self.app.session
             return session is None or session.control_plane is None or self.query_one("#billing-gate").display

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Select, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Static, TabbedContent, TabPane, TextArea
 
 from tm_tui.text_safety import sanitize
+from tm_tui.widgets.export_modal import ExportModal
 
 if TYPE_CHECKING:
     from tm_tui.chat.code_snippets import RequestSpec
@@ -48,74 +48,17 @@ def write_export(conversation: Conversation, fmt: str, path: Path) -> Path:
     return path.resolve()
 
 
-class ExportScreen(ModalScreen[Path | None]):
-    CSS_PATH = HERE / "chat_export.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss_with_result", "Close", id="export.close")
-    ]
+class ExportScreen(ExportModal):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", id="export.close")]
 
     def __init__(self, conversation: Conversation, env: Mapping[str, str] | None) -> None:
-        super().__init__()
+        formats = [("Markdown", "markdown"), ("JSON (OpenAI messages)", "json")]
+        path = default_export_path(conversation, env, "markdown")
+        super().__init__("Export conversation", formats, FORMATS, path)
         self.conversation = conversation
-        self.env = env
-        self.written: Path | None = None
-        self._replace_ok: tuple[Path, str] | None = None  # an existing file the user agreed to replace
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="export-box", classes="modal-box") as box:
-            box.border_title = "Export conversation"
-            box.border_subtitle = "enter saves · esc closes"
-            with Horizontal(classes="modal-row"):
-                yield Select([("Markdown", "markdown"), ("JSON (OpenAI messages)", "json")], value="markdown",
-                             allow_blank=False, id="export-format", compact=True)  # fmt: skip
-                yield Button("Save", id="export-save", compact=True)
-            yield Input(str(default_export_path(self.conversation, self.env, "markdown")), id="export-path")
-            yield Static("", id="export-note", markup=False)
-
-    def on_mount(self) -> None:
-        self.query_one("#export-path").focus()
-
-    @property
-    def fmt(self) -> str:
-        return str(self.query_one("#export-format", Select).value)
-
-    @on(Select.Changed, "#export-format")
-    def _format_changed(self, event: Select.Changed) -> None:
-        path_input = self.query_one("#export-path", Input)
-        path = Path(path_input.value)
-        if path.suffix in FORMATS.values():  # only a suffix we chose is swapped
-            path_input.value = str(path.with_suffix(FORMATS[self.fmt]))
-
-    @on(Button.Pressed, "#export-save")
-    @on(Input.Submitted, "#export-path")
-    def save(self) -> None:
-        note = self.query_one("#export-note", Static)
-        raw = self.query_one("#export-path", Input).value.strip()
-        if not raw:
-            note.update(Text("Type a file path.", "italic"))
-            return
-        from tm_tui.config.errors import ConfigFileError
-
-        path = Path(raw).expanduser()
-        if path.is_file() and self._replace_ok != (path, self.fmt):
-            self._replace_ok = (path, self.fmt)  # asked once per path and format
-            note.update(
-                Text.assemble(
-                    (str(path), "bold"), " exists. Press Enter again to replace it, or change the path."
-                )
-            )
-            return
-        self._replace_ok = None
-        try:
-            self.written = write_export(self.conversation, self.fmt, path)
-        except ConfigFileError as error:
-            note.update(Text(f"Not saved: {error}", "bold"))
-            return
-        note.update(Text.assemble("Saved to ", (str(self.written), "bold")))
-        self.notify(f"Exported to {self.written}", title="Export", markup=False)
-
-    def action_dismiss_with_result(self) -> None:
-        self.dismiss(self.written)
+    def write(self, path: Path, fmt: str) -> Path:
+        return write_export(self.conversation, fmt, path)
 
 
 class ViewCodeScreen(ModalScreen[None]):

@@ -103,6 +103,13 @@ def check_text(path: str, check: ModelCheck | None, name: str, valid: bool | Non
 class DeploymentsScreen(ControlPlaneSection):
     SECTION_ID = "deployments"
     CSS_PATH = Path(__file__).with_name("deployments.tcss")
+    TAB_TITLES: ClassVar[dict[str, str]] = {
+        "details": "Details",
+        "metrics": "Metrics",
+        "logs": "Logs",
+        "check": "GPU check",
+    }
+    TAB_ACTIONS: ClassVar[dict[str, tuple[str, ...]]] = {"next_metric": ("metrics",)}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "u", "use", "Use in Chat", id="deployments.use", tooltip="Use the highlighted deployment in Chat"
@@ -112,10 +119,26 @@ class DeploymentsScreen(ControlPlaneSection):
             "p", "pause_logs", "Pause logs", id="deployments.logs.pause", tooltip="Stop polling the logs"
         ),
         Binding("slash", "search_logs", "Search logs", id="deployments.logs.search"),
-        Binding("n", "next_metric", "Next metric", id="deployments.metric.next"),
-        Binding("g", "gpu_check", "GPU check", id="deployments.check", tooltip="GPU memory a model needs"),
+        # Out of the footer (80 columns), said in place: "n: next metric" under the chart, the tab
+        # "GPU check (4)", and "ctrl+l logs in" in the "not logged in" and 401 messages.
+        Binding("n", "next_metric", "Next metric", show=False, id="deployments.metric.next"),
+        Binding(
+            "g",
+            "gpu_check",
+            "GPU check",
+            show=False,
+            id="deployments.check",
+            tooltip="GPU memory a model needs",
+        ),
         Binding("r", "refresh", "Refresh", id="deployments.refresh", tooltip="Load the deployments again"),
-        Binding("ctrl+l", "login", "Log in", id="deployments.login", tooltip="Log in, then come back here"),
+        Binding(
+            "ctrl+l",
+            "login",
+            "Log in",
+            show=False,
+            id="deployments.login",
+            tooltip="Log in, then come back here",
+        ),
         Binding("escape", "to_list", "Back to the list", show=False, id="deployments.list"),
         *(
             Binding(str(index), f"tab('{tab}')", tab.title(), show=False, id=f"deployments.tab.{tab}")

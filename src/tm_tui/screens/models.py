@@ -98,8 +98,9 @@ class ModelsScreen(SectionScreen):
         Binding("slash", "filter", "Filter", id="models.filter", tooltip="Filter the serverless models"),
         Binding("r", "refresh", "Refresh", id="models.refresh", tooltip="Load the models again"),
         Binding("m", "manual", "Model by name", id="models.manual", tooltip="Type an on-demand model name"),
-        Binding("1", "tab('serverless')", "Serverless", id="models.tab.serverless"),
-        Binding("2", "tab('on_demand')", "On-demand", id="models.tab.on_demand"),
+        # Tab keys stay out of the footer (80 columns), as in every section: the tabs show them.
+        Binding("1", "tab('serverless')", "Serverless", show=False, id="models.tab.serverless"),
+        Binding("2", "tab('on_demand')", "On-demand", show=False, id="models.tab.on_demand"),
     ]
 
     class ServerlessLoaded(Message):

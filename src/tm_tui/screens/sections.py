@@ -27,7 +27,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, TabbedContent
 
 from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.key_footer import KeyFooter
@@ -193,6 +193,11 @@ class SectionScreen(Screen):
     """
 
     SECTION_ID: ClassVar[str]
+    # A section in tabs: the tabs in order (pane id without "tab-" → title), and the actions that act
+    # on some tabs only (the footer shows them there; `on_its_tab` says so). Help (F1) lists every key
+    # of the screen grouped by these tabs, not only the keys of the tab in front.
+    TAB_TITLES: ClassVar[dict[str, str]] = {}
+    TAB_ACTIONS: ClassVar[dict[str, tuple[str, ...]]] = {}
     # "-narrow" below 100 columns (e.g. 80x24): stylesheets stack side-by-side panes there.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
 
@@ -252,6 +257,17 @@ class SectionScreen(Screen):
     @property
     def section(self) -> Section:
         return section(self.SECTION_ID)
+
+    @property
+    def active_tab(self) -> str:
+        """The tab in front ("" for a section without tabs)."""
+        tabs = self.query(TabbedContent)
+        return tabs.first().active.removeprefix("tab-") if tabs else ""
+
+    def on_its_tab(self, action: str) -> bool:
+        """False for an action of other tabs than the one in front (`TAB_ACTIONS`)."""
+        tabs = self.TAB_ACTIONS.get(action)
+        return tabs is None or self.active_tab in tabs
 
 
 class SectionCommands(Provider):

@@ -77,20 +77,29 @@ class SupportScreen(ControlPlaneSection):
         Binding("n", "new_ticket", "New ticket", id="support.new", tooltip="Open a support ticket"),
         Binding("m", "reply", "Reply", id="support.reply", tooltip="Write a reply to the highlighted ticket"),
         Binding("c", "close_ticket", "Close", id="support.close", tooltip="Close the highlighted ticket"),
+        # Out of the footer (80 columns): the line under the list says "Page 1 of 3 ([ ]) · status (f)".
         Binding(
             "f",
             "cycle_filter",
             "Status filter",
+            show=False,
             id="support.filter",
             tooltip="all → open → in progress → closed",
         ),
-        Binding("left_square_bracket", "page(-1)", "Prev page", id="support.page.prev"),
-        Binding("right_square_bracket", "page(1)", "Next page", id="support.page.next"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", show=False, id="support.page.prev"),
+        Binding("right_square_bracket", "page(1)", "Next page", show=False, id="support.page.next"),
         Binding(
             "d", "reserved", "Reserve GPUs", id="support.reserved", tooltip="Request a reserved deployment"
         ),
         Binding("r", "refresh", "Refresh", id="support.refresh", tooltip="Load the tickets again"),
-        Binding("ctrl+l", "login", "Log in", id="support.login", tooltip="Log in, then come back here"),
+        Binding(
+            "ctrl+l",
+            "login",
+            "Log in",
+            show=False,  # the "not logged in" and 401 messages say "ctrl+l logs in"
+            id="support.login",
+            tooltip="Log in, then come back here",
+        ),
         Binding("escape", "to_list", "Back to the list", show=False, id="support.list"),
     ]
 

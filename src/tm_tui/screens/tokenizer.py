@@ -57,6 +57,8 @@ TAB_JOBS = {
     "tab-compare": "compare",
     "tab-prefix": "prefix",
 }
+TAB_TITLES = {"text": "Text", "chat": "Chat", "detok": "Detokenize", "compare": "Compare", "prefix": "Prefix"}
+TAB_LABELS = {tab: f"{title} ({n})" for n, (tab, title) in enumerate(TAB_TITLES.items(), start=1)}
 LIVE_INPUTS = {
     "tok-text": "text",
     "tok-chat": "chat",
@@ -108,14 +110,25 @@ class TooLong(TmError):
 class TokenizerScreen(SectionScreen):
     SECTION_ID = "tokenizer"
     AUTO_FOCUS = "#tok-text"
+    TAB_TITLES = TAB_TITLES
     CSS_PATH: ClassVar = [HERE / "tokenizer.tcss", HERE.parent / "widgets/token_panel.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+t", "run", "Tokenize", id="tokenizer.run", tooltip="Tokenize the input of this tab"),
-        Binding("ctrl+l", "toggle_live", "Live", id="tokenizer.live", tooltip="Re-tokenize while typing"),
+        # Out of the footer (80 columns): the Live and Whitespace boxes are on screen, their keys in
+        # their tooltips, in help and in the palette.
+        Binding(
+            "ctrl+l",
+            "toggle_live",
+            "Live",
+            show=False,
+            id="tokenizer.live",
+            tooltip="Re-tokenize while typing",
+        ),
         Binding(
             "ctrl+g",
             "toggle_whitespace",
             "Whitespace",
+            show=False,
             id="tokenizer.whitespace",
             tooltip="Show spaces, tabs, newlines",
         ),
@@ -140,18 +153,30 @@ class TokenizerScreen(SectionScreen):
             id="tokenizer.next_tab",
             tooltip="Text → Chat → Detokenize → Compare → Prefix",
         ),
+        Binding(
+            "escape",
+            "leave_field",
+            "Leave field",
+            show=False,
+            id="tokenizer.field.leave",
+            tooltip="To the tabs: 1-5 or ←/→ choose one",
+        ),
+        # 1-5 as in every section, once no field takes the keys (esc); alt+1-5 also while typing, in
+        # terminals that send them (tmux does not).
         *(
-            Binding(f"alt+{n}", f"tab('{tab}')", title, id=f"tokenizer.tab.{job}", show=False, priority=True)
-            for n, (tab, job, title) in enumerate(
-                (
-                    ("tab-text", "text", "Text tab"),
-                    ("tab-chat", "chat", "Chat tab"),
-                    ("tab-detok", "detok", "Detokenize tab"),
-                    ("tab-compare", "compare", "Compare tab"),
-                    ("tab-prefix", "prefix", "Prefix tab"),
-                ),
-                start=1,
+            Binding(str(n), f"tab('tab-{tab}')", f"{title} tab", show=False, id=f"tokenizer.tab.{tab}")
+            for n, (tab, title) in enumerate(TAB_TITLES.items(), start=1)
+        ),
+        *(
+            Binding(
+                f"alt+{n}",
+                f"tab('tab-{tab}')",
+                f"{title} tab",
+                show=False,
+                priority=True,
+                id=f"tokenizer.tab.{tab}.alt",
             )
+            for n, (tab, title) in enumerate(TAB_TITLES.items(), start=1)
         ),
     ]
 
@@ -178,17 +203,17 @@ class TokenizerScreen(SectionScreen):
             yield Checkbox("Whitespace", id="tok-ws", tooltip="Show spaces, tabs and newlines (ctrl+g)")
             yield Static("", id="tok-kind", markup=False)
         with TabbedContent(id="tok-tabs", initial="tab-text"):
-            with TabPane("Text", id="tab-text"):
+            with TabPane(TAB_LABELS["text"], id="tab-text"):
                 yield TextArea(id="tok-text", classes="tok-input", soft_wrap=True)
                 yield ErrorPanel(id="tok-text-error")
                 yield TokenPanel(id="tok-text-panel")
-            with TabPane("Chat", id="tab-chat"):
+            with TabPane(TAB_LABELS["chat"], id="tab-chat"):
                 yield TextArea(EXAMPLE_CHAT, id="tok-chat", classes="tok-input", soft_wrap=True)
                 yield ErrorPanel(id="tok-chat-error")
                 with Horizontal(classes="tok-row"):
                     yield TokenPanel(id="tok-chat-panel", stacked=True)
                     yield DataTable(id="tok-attrib", cursor_type="row", zebra_stripes=True)
-            with TabPane("Detokenize", id="tab-detok"):
+            with TabPane(TAB_LABELS["detok"], id="tab-detok"):
                 yield Input(placeholder="Token ids: 1, 2, 3 or [1, 2, 3]", id="tok-ids")
                 yield ErrorPanel(id="tok-detok-error")
                 yield Static("", id="tok-detok-out", markup=False)
@@ -197,7 +222,7 @@ class TokenizerScreen(SectionScreen):
                     id="tok-roundtrip",
                     markup=False,
                 )
-            with TabPane("Compare", id="tab-compare"):
+            with TabPane(TAB_LABELS["compare"], id="tab-compare"):
                 with Horizontal(id="tok-compare-bar"):
                     yield Label("The Text tab's text on this model and", classes="tok-label")
                     yield Select[str]([], id="tok-model-b", prompt="second model", allow_blank=True)
@@ -205,7 +230,7 @@ class TokenizerScreen(SectionScreen):
                 with Horizontal(classes="tok-row"):
                     yield TokenPanel(id="tok-cmp-a", stacked=True)
                     yield TokenPanel(id="tok-cmp-b", stacked=True)
-            with TabPane("Prefix", id="tab-prefix"):
+            with TabPane(TAB_LABELS["prefix"], id="tab-prefix"):
                 with Horizontal(id="tok-prefix-inputs"):
                     yield TextArea(id="tok-prefix-a", classes="tok-input", soft_wrap=True)
                     yield TextArea(id="tok-prefix-b", classes="tok-input", soft_wrap=True)
@@ -535,6 +560,10 @@ class TokenizerScreen(SectionScreen):
         self.query_one(TabbedContent).active = tab
         # On a first visit TabbedContent applies its initial tab after this: ask again once it has.
         self.call_after_refresh(setattr, self.query_one(TabbedContent), "active", tab)
+
+    def action_leave_field(self) -> None:
+        """To the tab strip, where 1-5 and ←/→ choose a tab (in a field they are typed)."""
+        self.query_one("#tok-tabs ContentTabs").focus()
 
     def action_next_tab(self) -> None:
         tabs = list(TAB_JOBS)

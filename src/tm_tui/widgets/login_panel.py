@@ -1,7 +1,7 @@
 """`LoginPanel`: what the browser login is doing — the URL to open, a spinner and a countdown while
 waiting for approval, then the outcome (or an error with what to do next).
 
-The panel only displays; the Account screen runs the login worker and calls `waiting()`,
+The panel only displays; Account's `BrowserLogin` box runs the login worker and calls `waiting()`,
 `succeeded()`, `failed()` and `cancelled()` from its message handlers.
 """
 

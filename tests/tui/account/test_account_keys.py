@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import DataTable, Input
 
 from tm_tui.screens.account import AccountScreen
-from tm_tui.screens.account_keys import NewKeyScreen, parse_expiry, parse_scopes
+from tm_tui.screens.account_key_form import NewKeyScreen, parse_expiry, parse_scopes
 from tm_tui.widgets.confirm import ConfirmScreen
 from tm_tui.widgets.error_panel import ErrorPanel
 from tm_tui.widgets.secret_once import SecretOnceScreen
