@@ -12,9 +12,10 @@ from textual.widgets import Collapsible, Markdown, Static
 
 from tm_tui.chat.modes import Mode
 from tm_tui.emulator.faults import HOSTILE_TEXT
-from tm_tui.screens.chat import EARLIER_PAGE, MODE_LABELS, MOUNTED_WINDOW, RENDERED_TAIL
 from tm_tui.store.history import HistoryStore, MessageStatus
 from tm_tui.widgets.chat_message import MessageView, UserMessage
+from tm_tui.widgets.chat_toolbar import MODE_LABELS
+from tm_tui.widgets.conversation_view import EARLIER_PAGE, MOUNTED_WINDOW, RENDERED_TAIL
 from tm_tui.widgets.metrics_bar import MetricsLine
 from tm_tui.widgets.params_panel import ParamsPanel
 from tm_tui.widgets.prompt_input import PromptInput

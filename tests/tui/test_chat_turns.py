@@ -12,12 +12,14 @@ from textual.widgets import Select
 
 from tm_tui.screens.chat_history import HistoryBrowser
 from tm_tui.session import SessionChange
-from tm_tui.widgets.chat_message import UserMessage
+from tm_tui.widgets.chat_message import MessageView, UserMessage
+from tm_tui.widgets.chat_toolbar import ChatToolbar
+from tm_tui.widgets.conversation_view import EARLIER_PAGE, RENDERED_TAIL, SLICE, ConversationView
 from tm_tui.widgets.params_panel import ParamsPanel
 from tm_tui.widgets.prompt_input import PromptInput
 
 from .chat_helpers import PLAIN_MODEL, answers, open_chat, reasoning_script, rows, send, user_texts
-from .helpers import SIZE, notifications, settle, wait_until
+from .helpers import SIZE, notifications, open_section, settle, wait_until
 
 
 def terminal_keys(data: str) -> list[events.Key]:
@@ -237,7 +239,7 @@ async def test_regenerating_uses_the_model_chosen_since(emulator_env, make_app):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_chat(pilot)
         await send(pilot, "first question")
-        other = next(n for n in screen._model_names if n != PLAIN_MODEL)
+        other = next(n for n in screen.query_one(ChatToolbar).model_names if n != PLAIN_MODEL)
         screen.query_one("#chat-model", Select).value = other  # the toolbar, as a user picks
         await settle(pilot)
         await pilot.press("ctrl+r")
@@ -256,23 +258,36 @@ def visible(screen, text: str) -> bool:
     return False
 
 
-async def long_conversation(pilot, turns: int = 200):
-    screen = await open_chat(pilot)
+def stored_conversation(screen, turns: int) -> int:
     store = screen.store
     conversation = store.create_conversation(model=PLAIN_MODEL, surface="serverless")
     for index in range(turns):
         store.add_message(conversation, "user", f"question {index}")
         store.add_message(conversation, "assistant", f"answer **{index}**", model=PLAIN_MODEL)
-    await screen._resume(conversation)
+    return conversation
+
+
+async def long_conversation(pilot, turns: int = 200):
+    screen = await open_chat(pilot)
+    await screen._resume(stored_conversation(screen, turns))
     await settle(pilot)
     return screen
 
 
-async def test_a_200_turn_conversation_scrolls_to_the_top_from_the_prompt(emulator_env, make_app):
+async def test_a_200_turn_conversation_opens_from_history_and_scrolls_to_the_top_from_the_prompt(
+    emulator_env, make_app
+):
     app = make_app(model=PLAIN_MODEL)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await long_conversation(pilot)
-        screen.query_one(PromptInput).focus()
+        screen = await open_chat(pilot)
+        stored_conversation(screen, 200)
+        await pilot.press("ctrl+o")  # the history browser, its newest conversation highlighted
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryBrowser)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen and len(screen.chat.messages) == 400
+        assert screen.query_one(PromptInput).has_focus
         assert visible(screen, "question 199") and not visible(screen, "question 0")
         await pilot.press("ctrl+home")
         await settle(pilot)
@@ -283,6 +298,59 @@ async def test_a_200_turn_conversation_scrolls_to_the_top_from_the_prompt(emulat
         await pilot.press("ctrl+end")
         await settle(pilot)
         assert visible(screen, "question 199")
+
+
+async def test_a_long_conversation_comes_in_a_slice_at_a_time_with_the_view_still(
+    emulator_env, make_app, monkeypatch
+):
+    app = make_app(model=PLAIN_MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_chat(pilot)
+        conversation = stored_conversation(screen, 200)
+        view = screen.query_one(ConversationView)
+        mounts: list[list[bool]] = []  # each mount of messages: whether each one shows at once
+        mount_all = view.mount_all
+
+        def recording(widgets, **where):
+            mounts.append([w.display for w in widgets if isinstance(w, MessageView)])
+            return mount_all(widgets, **where)
+
+        monkeypatch.setattr(view, "mount_all", recording)
+        # Opening: the newest turn is the first step; the rest of the tail comes after, in slices.
+        await screen._resume(conversation)
+        assert user_texts(screen) == ["question 199"] and view.busy
+        assert mounts == [[True] * SLICE]
+        await settle(pilot)
+        assert not view.busy and len(view.messages) == RENDERED_TAIL and all(m.display for m in view.messages)
+        assert user_texts(screen) == [f"question {i}" for i in range(197, 200)]
+        assert mounts[1:] == [[False] * SLICE] * ((RENDERED_TAIL - SLICE) // SLICE)
+
+        # A page back: `EARLIER_PAGE` messages, `SLICE` per step, hidden until all are in, and the
+        # message that was first stays where it was on screen.
+        scroll = screen.query_one("#conversation")
+        first = view.messages[0]
+        top = first.virtual_region.y - scroll.scroll_y
+        mounts.clear()
+        await view.load_earlier()
+        await settle(pilot)
+        assert mounts == [[False] * SLICE] * (EARLIER_PAGE // SLICE)
+        assert len(view.messages) == RENDERED_TAIL + EARLIER_PAGE and all(m.display for m in view.messages)
+        assert first.virtual_region.y - scroll.scroll_y == top
+        assert user_texts(screen)[0] == "question 187"
+
+
+async def test_the_conversation_still_scrolls_after_support_was_shown(emulator_env, make_app):
+    """Screen stylesheets are global: Support's own #conversation rule must not reach the chat's."""
+    app = make_app(model=PLAIN_MODEL)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await long_conversation(pilot, turns=20)
+        await open_section(pilot, "support")
+        await open_section(pilot, "chat")
+        scroll = screen.query_one(ConversationView)
+        assert scroll.size.height == screen.query_one("#chat-main").size.height
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert visible(screen, "question 19")
 
 
 async def test_page_up_on_a_focused_message_pages_in_to_the_top(emulator_env, make_app):

@@ -1,17 +1,19 @@
 """Chat section: the streaming playground.
 
+The screen composes and routes: the toolbar (`ChatToolbar`: mode, surface, model and the model list)
+announces choices, which the screen turns into session changes (`TmApp.request_session_change`) or
+conversation settings; the conversation (`ConversationView`) mounts the messages a window at a time
+and pages them; the screen sends, streams, saves and runs the actions on messages.
+
 State lives in a `ChatSession` (chat core), which saves to history as things happen: the user message
 before the request, the answer while it streams (on the flush timer), the final text with metrics.
 One answer streams at a time; its `Turn` is filled by a worker and shown by a timer, and the single
-`TurnEnded` handler finishes it (see `chat_stream`). Long conversations mount only their last
-`RENDERED_TAIL` messages; earlier ones come in `EARLIER_PAGE` at a time when the view reaches the top,
-and at most `MOUNTED_WINDOW` stay mounted (the far end is unmounted, and paged back in the same way).
+`TurnEnded` handler finishes it (see `chat_stream`).
 
 This is the default section, so it is built before the first frame: compose makes only what shows
-(toolbar, an empty conversation, a stand-in for the prompt) and nothing heavy is imported at module
-level — the prompt (a `TextArea`, mounted right after the first frame), the message widgets
-(Markdown), the parameters panel (mounted on first ctrl+t), the history store, the chat core and the
-API layer are imported inside the methods that run later.
+(toolbar stand-ins, an empty conversation, the prompt) and nothing heavy is imported at module
+level — the message widgets (Markdown), the parameters panel (mounted on first ctrl+t), the history
+store, the chat core and the API layer are imported inside the methods that run later.
 """
 
 from __future__ import annotations
@@ -25,16 +27,16 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import Button, Select, Static
+from textual.widgets import Static
 
 from tm_tui.screens.sections import SECTIONS, SectionScreen
 from tm_tui.session import SessionChange
 from tm_tui.surface import Surface
-from tm_tui.text_safety import inert
+from tm_tui.widgets.chat_toolbar import MODE_LABELS, ChatToolbar
+from tm_tui.widgets.conversation_view import ConversationView, widget_for
 from tm_tui.widgets.metrics_bar import ConversationBar
 from tm_tui.widgets.prompt_input import PromptInput
 from tm_tui.widgets.prompt_messages import PromptRecall, PromptSubmitted
@@ -50,16 +52,6 @@ if TYPE_CHECKING:
     from tm_tui.widgets.params_panel import ParamsPanel
 
 HERE = Path(__file__).parent
-# Keyed by `Mode` values (a StrEnum, so `MODE_LABELS[mode]` works): the history store that defines
-# `Mode` is not imported before the first frame. A test keeps the two in step.
-MODE_LABELS: dict[str, str] = {
-    "chat": "Chat completions",
-    "completion": "Completions",
-    "responses": "Responses",
-}
-RENDERED_TAIL = 6  # messages mounted when a conversation opens
-EARLIER_PAGE = 20  # messages mounted each time the view reaches the top (or the button is pressed)
-MOUNTED_WINDOW = 60  # at most this many messages are mounted: layout cost grows with each one
 PROMPT_PLACEHOLDER = "Message… (Enter sends)"
 EMPTY_HINT = (
     "Type a prompt and press Enter. ctrl+j adds a line; ↑/↓ recall earlier prompts.\n"
@@ -128,7 +120,7 @@ class ChatScreen(SectionScreen):
             "ctrl+l", "open_account", "Log in / key", id="chat.account", tooltip="Open Account (after a 401)"
         ),
         # Scrolling the conversation from the prompt (its own keys move the cursor); on a focused
-        # message PageUp/PageDown/Home/End do the same (`MessageView`).
+        # message PageUp/PageDown/Home/End do the same (`MessageView`). `ConversationView` pages.
         Binding("ctrl+up", "conversation_page('up')", "Page up", show=False, id="chat.scroll.up"),
         Binding("ctrl+down", "conversation_page('down')", "Page down", show=False, id="chat.scroll.down"),
         Binding("ctrl+home", "conversation_top", "First message", show=False, id="chat.scroll.top"),
@@ -146,27 +138,16 @@ class ChatScreen(SectionScreen):
         self.editing: int | None = None  # id of the user message being edited
         self.last_error: BaseException | None = None
         self._flush_timer: Timer | None = None
-        self._hidden_before = 0  # older messages not mounted (yet)
-        self._hidden_after = 0  # newer messages unmounted while reading far back
-        self._paging = False
         self._params: ParamsPanel | None = None  # mounted on first use (ctrl+t)
-        self._toolbar_ready = False
-        self._waiting_session: Session | None = None
-        self._model_names: list[str] = []  # the active surface's list, as last loaded
+        self._waiting_session: Session | None = None  # came before the toolbar's selects
         self._armed_regenerate: int | None = None  # an older answer whose `r` awaits a second press
         self._new_after_stop = False
 
     # -- layout -------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
-        with Horizontal(id="chat-toolbar"):  # stand-ins until `_mount_toolbar` (after the first frame)
-            yield Static(MODE_LABELS["chat"], id="chat-mode-stub", classes="toolbar-stub", markup=False)
-            yield Static(
-                Surface.SERVERLESS.label, id="chat-surface-stub", classes="toolbar-stub", markup=False
-            )
-            yield Static("model…", id="chat-model-stub", classes="toolbar-stub", markup=False)
-            yield Static("", id="chat-model-note", markup=False)  # why the model list is empty
-        with Horizontal(id="chat-main"), VerticalScroll(id="conversation"):
-            yield Static(EMPTY_HINT, id="chat-empty", markup=False)
+        yield ChatToolbar(id="chat-toolbar")
+        with Horizontal(id="chat-main"):
+            yield ConversationView(self._messages, empty_hint=EMPTY_HINT, id="conversation")
         yield ConversationBar(id="chat-totals")
         with Vertical(id="prompt-box"):
             yield Static("", id="edit-note", markup=False)
@@ -177,32 +158,13 @@ class ChatScreen(SectionScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        conversation = self._conversation
-        conversation.anchor()
-        self.watch(conversation, "scroll_y", self._scrolled, init=False)
         self.query_one("#edit-note").display = False
-        self.query_one("#chat-model-note").display = False
-        self.call_after_refresh(self._mount_toolbar)
 
-    async def _mount_toolbar(self) -> None:
-        """The toolbar's dropdowns, in place of their stand-ins: three `Select`s (each with its option
-        list) are a good part of a first frame's cost, and nothing needs them before the session."""
-        selects: list[Widget] = [
-            Select(
-                [(label, mode) for mode, label in MODE_LABELS.items()],
-                value="chat", allow_blank=False, id="chat-mode", compact=True,
-            ),
-            Select(
-                [(surface.label, surface) for surface in Surface],
-                value=Surface.SERVERLESS, allow_blank=False, id="chat-surface", compact=True,
-            ),
-            Select([], prompt="model…", id="chat-model", compact=True),
-        ]  # fmt: skip
-        toolbar = self.query_one("#chat-toolbar")
-        with self.app.batch_update():
-            await toolbar.query(".toolbar-stub").remove()
-            await toolbar.mount_all(selects, before="#chat-model-note")
-        self._toolbar_ready = True
+    def _messages(self) -> list[StoredMessage]:
+        return self.chat.messages if self.chat else []
+
+    def on_chat_toolbar_ready(self, event: ChatToolbar.Ready) -> None:
+        event.stop()
         if self._waiting_session is not None:
             session, self._waiting_session = self._waiting_session, None
             self.session_changed(session)
@@ -232,18 +194,18 @@ class ChatScreen(SectionScreen):
 
     # -- session ------------------------------------------------------------------------------------
     def session_changed(self, session: Session) -> None:
-        if not self._toolbar_ready:  # the session came first: `_mount_toolbar` calls back
+        if not self._toolbar.ready:  # the session came first: `on_chat_toolbar_ready` calls back
             self._waiting_session = session
             return
         if self.store is None:
             self._open_store()
         if self._params is not None:
             self._params.use_presets(self._preset_store(), session.profile_name)
-        self.query_one("#chat-surface", Select).value = session.surface
+        self._toolbar.show_surface(session.surface)
         if self.chat is None:
             self._new_chat()
             self._refresh_totals()
-        self.load_models(session, session.surface)
+        self._toolbar.load_models(session, session.surface)
         self.load_pricing(session)
 
     def context_changed(self, context: Any) -> None:
@@ -252,18 +214,9 @@ class ChatScreen(SectionScreen):
         self._follow_context(context)
 
     def _follow_context(self, context: Any) -> None:
-        """The toolbar shows the session's surface and model, whoever chose them (Models' `m`, a
-        deployment, a profile switch): one source of truth, and the one every send reads."""
-        session = self.app.session
-        if not self._toolbar_ready or session is None:
-            return
-        surface_select = self.query_one("#chat-surface", Select)
-        if surface_select.value != context.surface:
-            with self.prevent(Select.Changed):
-                surface_select.value = context.surface
-            self.load_models(session, context.surface)  # shows the model when the list arrives
-        elif context.model and self.query_one("#chat-model", Select).value != context.model:
-            self._show_models(session, context.surface, self._model_names)
+        """The toolbar shows the session's surface and model, whoever chose them."""
+        if self.app.session is not None:
+            self._toolbar.follow(self.app.session, context.surface, context.model)
 
     @work(exclusive=True, group="chat-pricing")
     async def load_pricing(self, session: Session) -> None:
@@ -277,70 +230,28 @@ class ChatScreen(SectionScreen):
         except TmError:
             self.pricing = {}
 
-    @work(exclusive=True, group="chat-models")
-    async def load_models(self, session: Session, surface: str) -> None:
-        from tm_tui.api.errors import TmError
-        from tm_tui.widgets.error_panel import describe
-
-        client = session.inference(surface)
-        names: list[str] = []
-        reason = None if client is not None else session.inference_reason(surface) or "not configured"
-        if client is not None:
-            try:
-                names = [model.id for model in (await client.models()).data]
-            except TmError as error:
-                info = describe(error)
-                reason = f"{info.title.lower()}: {info.message}"
-        self._show_models(session, surface, names, reason)
-
-    def _show_models(
-        self, session: Session, surface: str, names: list[str], reason: str | None = None
-    ) -> None:
-        self._model_names = names = list(names)
-        note = self.query_one("#chat-model-note", Static)
-        note.update(Text(f"No models: {reason}" if reason else "", "italic"))
-        note.display = bool(reason)
-        note.tooltip = reason
-        current = session.model(surface)
-        if current and current not in names:
-            names.insert(0, current)  # a model typed elsewhere stays selectable
-        select = self.query_one("#chat-model", Select)
-        with self.prevent(Select.Changed):
-            select.set_options((inert(name), name) for name in names)
-            if current:
-                select.value = current
-        if not current and names:
-            select.value = names[0]  # announces Changed: becomes the surface's model
-
-    @on(Select.Changed, "#chat-surface")
-    def _surface_chosen(self, event: Select.Changed) -> None:
+    def on_chat_toolbar_surface_chosen(self, event: ChatToolbar.SurfaceChosen) -> None:
+        event.stop()
         session = self.app.session
-        if session is None or not isinstance(event.value, str) or event.value == session.surface:
+        if session is None or event.surface == session.surface:
             return
-        self.app.request_session_change(SessionChange(surface=event.value))
-        self.load_models(session, event.value)
+        self.app.request_session_change(SessionChange(surface=event.surface))
+        self._toolbar.load_models(session, event.surface)
 
-    @on(Select.Changed, "#chat-model")
-    def _model_chosen(self, event: Select.Changed) -> None:
+    def on_chat_toolbar_model_chosen(self, event: ChatToolbar.ModelChosen) -> None:
+        event.stop()
         session = self.app.session
-        # The surface shown beside it: a change of surface may still be on its way to the session.
-        surface = self.query_one("#chat-surface", Select).value
-        if (
-            session is None
-            or not isinstance(event.value, str)
-            or not isinstance(surface, str)
-            or event.value == session.model(surface)
-        ):
+        if session is None or event.model == session.model(event.surface):
             return
-        self.app.request_session_change(SessionChange(surface=surface, model=event.value))
+        self.app.request_session_change(SessionChange(surface=event.surface, model=event.model))
 
-    @on(Select.Changed, "#chat-mode")
-    def _mode_chosen(self, event: Select.Changed) -> None:
+    def on_chat_toolbar_mode_chosen(self, event: ChatToolbar.ModeChosen) -> None:
+        event.stop()
         if self.chat is None and self._params is None:
             return  # the select's first announcement: a new chat reads the select itself
         from tm_tui.chat.modes import Mode
 
-        mode = Mode(str(event.value))
+        mode = Mode(event.mode)
         if self.chat is not None and mode is not self.chat.mode:
             self.chat.configure(mode=mode)
         if self._params is not None:
@@ -379,7 +290,7 @@ class ChatScreen(SectionScreen):
             model=session.model(session.surface) or "" if session else "",
             surface=session.surface if session else None,
             profile=session.profile_name if session else None,
-            mode=Mode(str(self.query_one("#chat-mode", Select).value)),
+            mode=Mode(self._toolbar.mode),
             system_prompt=system_prompt,
             params=params,
         )
@@ -417,10 +328,11 @@ class ChatScreen(SectionScreen):
             await self.render_conversation()
         else:
             self.chat.send(text)  # saved before anything goes on the wire
-            if self._hidden_after or self.chat.saved_again != saved_again:  # far back, or new ids
+            if self._conversation.hidden_after or self.chat.saved_again != saved_again:
+                # Reading far back, or the conversation was saved anew (new ids).
                 await self.render_conversation()
             else:
-                await self._append(_widget_for(self.chat.messages[-1]))  # the rest is unchanged
+                await self._conversation.append(widget_for(self.chat.messages[-1]))  # the rest is unchanged
                 self._refresh_totals()
         event.prompt.replace_text("")
         assert self.prompts is not None
@@ -442,7 +354,7 @@ class ChatScreen(SectionScreen):
         body = self.chat.request_body()
         self.last_request = request_spec(client, self.chat.mode, body)
         reply = self.chat.begin_reply()
-        await self._append(AssistantMessage(reply.message_id, model=reply.model))
+        await self._conversation.append(AssistantMessage(reply.message_id, model=reply.model))
         self.query_one("#chat-empty").display = False
         turn = self.turn = Turn(key=reply.message_id, model=self.chat.model)
         mode = self.chat.mode
@@ -469,7 +381,7 @@ class ChatScreen(SectionScreen):
         reply = chat.reply
         reply.add(text=content[len(reply.content) :], reasoning=reasoning[len(reply.reasoning) :])
         chat.save_partial()
-        widget = self._message_widget(turn.key)
+        widget = self._conversation.message_widget(turn.key)
         if isinstance(widget, AssistantMessage):
             await widget.show_live(content, reasoning)
 
@@ -488,7 +400,7 @@ class ChatScreen(SectionScreen):
         error = self.last_error = outcome.error
         if error is not None and not _is_tm_error(error):
             self.app.report_error(error)  # a bug: logged with its traceback
-        widget = self._message_widget(message.turn.key)
+        widget = self._conversation.message_widget(message.turn.key)
         if isinstance(widget, AssistantMessage):
             hint = next_step(error, can_open_account=_has_account_section()) if error is not None else ""
             await widget.finish(
@@ -628,11 +540,7 @@ class ChatScreen(SectionScreen):
         return PresetStore.open_default(self.app.env)
 
     def action_cycle_mode(self) -> None:
-        if not self._toolbar_ready:
-            return
-        select = self.query_one("#chat-mode", Select)
-        modes = list(MODE_LABELS)
-        select.value = modes[(modes.index(str(select.value)) + 1) % len(modes)]
+        self._toolbar.cycle_mode()
 
     def action_open_account(self) -> None:
         if _has_account_section():
@@ -726,19 +634,17 @@ class ChatScreen(SectionScreen):
         self._end_edit()
         self.last_request = None
         chat = self.chat
-        with self.prevent(Select.Changed):
-            self.query_one("#chat-mode", Select).value = chat.mode.value
+        self._toolbar.show_mode(chat.mode.value)
         if self._params is not None:
             self._params.load(chat.params.to_raw(), chat.system_prompt)
             self._params.set_mode(chat.mode)
         session = self.app.session
-        conversation_surface = self.store.load_conversation(conversation_id).surface
+        stored = chat.conversation.surface if chat.conversation else None  # as loaded by `resume`
         if session is not None and chat.model:
-            surface = conversation_surface if conversation_surface in Surface else session.surface
+            surface = session.surface if stored is None or stored not in Surface else stored
             self.app.request_session_change(SessionChange(surface=surface, model=chat.model))
-            with self.prevent(Select.Changed):  # the request above covers the surface
-                self.query_one("#chat-surface", Select).value = surface
-            self.load_models(session, surface)
+            self._toolbar.show_surface(surface)  # the request above covers the surface
+            self._toolbar.load_models(session, surface)
         await self.render_conversation()
 
     def action_export(self) -> None:
@@ -811,185 +717,28 @@ class ChatScreen(SectionScreen):
         return self.query_one("#prompt", PromptInput)
 
     @property
-    def _conversation(self) -> VerticalScroll:
-        return self.query_one("#conversation", VerticalScroll)
+    def _toolbar(self) -> ChatToolbar:
+        return self.query_one(ChatToolbar)
 
-    def _message_widget(self, message_id: Any) -> MessageView | None:
-        from tm_tui.widgets.chat_message import MessageView
-
-        # Children only: a deep query walks every block of every answer (this runs on each flush).
-        found = self._conversation.query_children(MessageView)
-        return next((w for w in found if w.message_id == message_id), None)
+    @property
+    def _conversation(self) -> ConversationView:
+        return self.query_one(ConversationView)
 
     async def render_conversation(self, *, at_start: bool = False) -> None:
-        """Rebuild the message list from the chat session (after opening, editing, deleting): its
-        last `RENDERED_TAIL` messages; `load_earlier` brings in the rest a page at a time. `at_start`:
-        its first `EARLIER_PAGE` messages instead, the view at the top (`load_later` goes on)."""
-        from tm_tui.widgets.chat_message import MessageView
-
-        messages = self.chat.messages if self.chat else []
-        shown = messages[:EARLIER_PAGE] if at_start else messages[-RENDERED_TAIL:]
-        hidden = len(messages) - len(shown)
-        self._hidden_before, self._hidden_after = (0, hidden) if at_start else (hidden, 0)
-        scroll = self._conversation
-        with self.app.batch_update():
-            await scroll.query(MessageView).remove()
-            await self._append(*[_widget_for(m) for m in shown])
-        await self._show_paging_buttons()
-        self.query_one("#chat-empty").display = not messages
+        """Show the chat session's messages afresh (after opening, editing, deleting): the last ones,
+        or with `at_start` the first ones (see `ConversationView.show`)."""
+        await self._conversation.show(at_start=at_start)
         self._refresh_totals()
-        if at_start:
-            scroll.release_anchor()
-            scroll.scroll_home(animate=False, immediate=True)
-        else:
-            scroll.anchor()
 
     # -- scrolling from the keyboard ------------------------------------------------------------------
     async def action_conversation_page(self, direction: str) -> None:
-        """One page up or down; at either end of what is mounted, the next page comes in (as when
-        the view is scrolled there)."""
-        scroll = self._conversation
-        if direction == "up":
-            if scroll.scroll_y <= 0:
-                await self.load_earlier()
-            else:
-                scroll.scroll_page_up(animate=False)
-        elif scroll.scroll_y >= scroll.max_scroll_y:
-            await self.load_later()
-        else:
-            scroll.scroll_page_down(animate=False)
+        await self._conversation.page(direction)
 
     async def action_conversation_top(self) -> None:
-        """The first message of the conversation, however long (not just the top of what is mounted)."""
-        on_message = self._focused_message() is not None
-        if self._hidden_before > 0:
-            await self.render_conversation(at_start=True)
-        else:
-            self._conversation.scroll_home(animate=False)
-        if on_message:  # keys keep working on the messages (the focused one may be gone)
-            self._focus_message(0)
+        await self._conversation.to_start(focus_message=self._focused_message() is not None)
 
     async def action_conversation_bottom(self) -> None:
-        on_message = self._focused_message() is not None
-        if self._hidden_after > 0:
-            await self.render_conversation()
-        self._conversation.scroll_end(animate=False)
-        if on_message:
-            self._focus_message(-1)
-
-    def _focus_message(self, index: int) -> None:
-        from tm_tui.widgets.chat_message import MessageView
-
-        messages = list(self._conversation.query(MessageView))
-        if messages:
-            messages[index].focus(scroll_visible=False)
-
-    async def _append(self, *widgets: MessageView) -> None:
-        """Mount messages after the last one (above the "later messages" button, if any)."""
-        later = next(self.query("#show-later").results(Button), None)
-        await self._conversation.mount_all(widgets, before=later)
-
-    async def load_earlier(self) -> None:
-        """Mount the previous `EARLIER_PAGE` messages above the first shown one, keeping the view still
-        (the message that was first stays at the same place on screen); past `MOUNTED_WINDOW`
-        messages, the last ones are unmounted (`load_later` brings them back)."""
-        if self._paging or self._hidden_before <= 0 or self.chat is None:
-            return
-        start = max(0, self._hidden_before - EARLIER_PAGE)
-        page = self.chat.messages[start : self._hidden_before]
-        self._hidden_before = start
-        await self._page_in(page, at_top=True)
-
-    async def load_later(self) -> None:
-        """`load_earlier` the other way: the next page below the last shown message, dropping the first ones."""
-        if self._paging or self._hidden_after <= 0 or self.chat is None:
-            return
-        end = len(self.chat.messages) - self._hidden_after
-        page = self.chat.messages[end : end + EARLIER_PAGE]
-        self._hidden_after -= len(page)
-        await self._page_in(page, at_top=False)
-
-    async def _page_in(self, page: list[StoredMessage], *, at_top: bool) -> None:
-        from tm_tui.widgets.chat_message import MessageView
-
-        self._paging = True  # until the view is back in place: scrolling meanwhile pages nothing
-        scroll = self._conversation
-        scroll.release_anchor()  # new content must not pull the view to the end (re-engages there)
-        mounted = list(scroll.query(MessageView))
-        # `kept` stays where it is on screen; if it is off screen (a button pressed far from it), it
-        # comes to the nearest edge, so the view follows the paging (never left behind at either end).
-        kept = mounted[0] if at_top else mounted[-1]
-        offset = min(max(0, kept.virtual_region.y - round(scroll.scroll_y)), scroll.size.height - 1)
-        excess = max(0, len(mounted) + len(page) - MOUNTED_WINDOW)
-        with self.app.batch_update():
-            if at_top:
-                await scroll.mount_all([_widget_for(m) for m in page], before=kept)
-                far = mounted[len(mounted) - excess :]
-                self._hidden_after += excess
-            else:
-                await scroll.mount_all([_widget_for(m) for m in page], after=kept)
-                far = mounted[:excess]
-                self._hidden_before += excess
-            if far:
-                if self.focused in far:
-                    kept.focus(scroll_visible=False)  # focus must not jump (and scroll) elsewhere
-                await scroll.remove_children(far)
-        await self._show_paging_buttons()
-
-        def restore() -> None:
-            scroll.scroll_to(y=kept.virtual_region.y - offset, animate=False, immediate=True)
-            self._paging = False
-
-        scroll.call_after_refresh(restore)
-
-    def _scrolled(self, scroll_y: float) -> None:
-        if self._paging:
-            return
-        if scroll_y <= 0 and self._hidden_before > 0:
-            self.call_later(self.load_earlier)
-        elif self._hidden_after > 0 and scroll_y >= self._conversation.max_scroll_y:
-            self.call_later(self.load_later)
-
-    async def _show_paging_buttons(self) -> None:
-        """The buttons above and below the messages, while some are not mounted (each made the
-        first time it is needed)."""
-        await self._paging_button("show-earlier", self._hidden_before, "↑", "scroll up", nearest=0)
-        await self._paging_button("show-later", self._hidden_after, "↓", "scroll down", nearest=-1)
-
-    async def _paging_button(
-        self, button_id: str, hidden: int, arrow: str, how: str, *, nearest: int
-    ) -> None:
-        button = next(self.query(f"#{button_id}").results(Button), None)
-        if button is None:
-            if not hidden:
-                return
-            button = Button("", id=button_id, compact=True)
-            if button_id == "show-earlier":
-                await self._conversation.mount(button, before=0)
-            else:
-                await self._conversation.mount(button)
-        which = "earlier" if button_id == "show-earlier" else "later"
-        button.label = (
-            f"{arrow} {hidden} {which} messages ({how}, or enter for {min(hidden, EARLIER_PAGE)} more)"
-        )
-        if not hidden and button.has_focus:
-            # Otherwise focus moves on by itself and scrolls there, perhaps to the other end (paging again).
-            from tm_tui.widgets.chat_message import MessageView
-
-            messages = list(self._conversation.query(MessageView))
-            if messages:
-                messages[nearest].focus(scroll_visible=False)
-        button.display = hidden > 0
-
-    @on(Button.Pressed, "#show-earlier")
-    async def _earlier_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        await self.load_earlier()
-
-    @on(Button.Pressed, "#show-later")
-    async def _later_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        await self.load_later()
+        await self._conversation.to_end(focus_message=self._focused_message() is not None)
 
     def _refresh_totals(self) -> None:
         from tm_tui.chat.metrics import TurnMetrics
@@ -1005,23 +754,6 @@ class ChatScreen(SectionScreen):
             if m.role == "assistant" and m.status is not MessageStatus.STREAMING
         ]
         bar.show(answers, self.chat.cost())
-
-
-def _widget_for(message: StoredMessage) -> MessageView:
-    from tm_tui.chat.metrics import TurnMetrics
-    from tm_tui.widgets.chat_message import AssistantMessage, UserMessage
-
-    if message.role == "user":
-        return UserMessage(message.id, message.content)
-    return AssistantMessage(
-        message.id,
-        model=message.model,
-        content=message.content,
-        reasoning=message.reasoning,
-        status=message.status,
-        metrics=TurnMetrics.from_dict(message.metrics) if message.metrics else None,
-        error=message.error,
-    )
 
 
 def _has_account_section() -> bool:

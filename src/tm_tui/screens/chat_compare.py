@@ -26,6 +26,7 @@ from tm_tui.store.history import MessageStatus
 from tm_tui.surface import Surface
 from tm_tui.text_safety import inert, sanitize
 from tm_tui.widgets.chat_message import AssistantMessage
+from tm_tui.widgets.chat_toolbar import fetch_models, with_current
 from tm_tui.widgets.context_bar import ContextBar
 from tm_tui.widgets.prompt_input import PromptInput
 from tm_tui.widgets.prompt_messages import PromptSubmitted
@@ -88,7 +89,12 @@ class TargetRow(Horizontal):
 
 
 class CompareScreen(Screen[None]):
-    CSS_PATH = Path(__file__).with_name("chat_compare.tcss")
+    # Its own and the answer widget's: screen CSS is loaded with the screen that names it, and this
+    # one must not depend on the chat screen having been shown first.
+    CSS_PATH: ClassVar = [
+        Path(__file__).with_name("chat_compare.tcss"),
+        Path(__file__).parent.parent / "widgets/chat_message.tcss",
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop_or_close", "Stop / close", id="compare.stop"),
     ]
@@ -151,20 +157,9 @@ class CompareScreen(Screen[None]):
 
     @work(group="compare-models")
     async def load_models(self, surface: str) -> None:
-        from tm_tui.api.errors import TmError
-
         session = self.app.session
-        client = session.inference(surface) if session else None
-        names: list[str] = []
-        if client is not None:
-            try:
-                names = [model.id for model in (await client.models()).data]
-            except TmError:
-                names = []
-        current = session.model(surface) if session else None
-        if current and current not in names:
-            names.insert(0, current)
-        self._models[surface] = names
+        names = (await fetch_models(session, surface))[0] if session else []  # an empty row says enough
+        self._models[surface] = with_current(names, session.model(surface) if session else None)
         self._fill_rows(surface)
 
     def _fill_rows(self, surface: str) -> None:
