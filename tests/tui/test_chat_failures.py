@@ -62,7 +62,7 @@ async def test_401_offers_the_account_section(emulator_env, make_app):
     app = make_app(model=PLAIN_MODEL)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_chat(pilot)
-        assert screen.check_action("open_account", ()) is None  # shown only after a 401
+        assert screen.check_action("open_account", ()) is False  # shown only after a 401
         await send(pilot, "hello")
         assert screen.check_action("open_account", ()) is True
         await pilot.press("ctrl+l")

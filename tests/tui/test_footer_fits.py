@@ -10,9 +10,9 @@ from textual.widgets._footer import FooterKey
 from .helpers import open_section, settle
 
 NARROW = (80, 24)
-# (section, the tab keys to visit; "" is the section as it opens). Chat's footer belongs to the chat
-# toolbar work (s3-chat).
+# (section, the tab keys to visit; "" is the section as it opens).
 CASES = [
+    ("chat", ("",)),
     ("models", ("", "2")),
     ("account", ("", "2", "3")),
     ("settings", ("",)),

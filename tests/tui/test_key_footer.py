@@ -20,7 +20,7 @@ async def test_the_chat_screens_first_frame_shows_the_prompts_keys(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         # No pause: this is the state the first frame was drawn from.
-        assert "Send" in hints(app) and "Retry" in hints(app)
+        assert "Send" in hints(app) and "History" in hints(app)
         await settle(pilot)
         assert "Send" in hints(app)
 

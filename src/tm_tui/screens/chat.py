@@ -76,9 +76,11 @@ class ChatScreen(SectionScreen):
         HERE.parent / "widgets/chat_message.tcss",
         HERE.parent / "widgets/params_panel.tcss",
     ]
+    # The footer fits 80 columns (tests/tui/test_footer_fits.py): retry, mode, export and code stay in
+    # help (F1), the palette and the empty conversation's hint line.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop", id="chat.stop", tooltip="Stop the answer (keeps the text so far)"),
-        Binding("ctrl+r", "retry", "Retry", id="chat.retry", tooltip="Regenerate the last answer"),
+        Binding("ctrl+r", "retry", "Retry", id="chat.retry", tooltip="Regenerate the last answer", show=False),
         Binding("ctrl+n", "new_conversation", "New", id="chat.new", tooltip="Start a new conversation"),
         Binding(
             "ctrl+t",
@@ -92,6 +94,7 @@ class ChatScreen(SectionScreen):
             "cycle_mode",
             "Mode",
             id="chat.mode",
+            show=False,
             tooltip="Chat completions → Completions → Responses",
         ),
         Binding(
@@ -106,9 +109,12 @@ class ChatScreen(SectionScreen):
             "export",
             "Export",
             id="chat.export",
+            show=False,
             tooltip="Save the conversation as Markdown or JSON",
         ),
-        Binding("ctrl+g", "view_code", "Code", id="chat.code", tooltip="The last request as curl / Python"),
+        Binding(
+            "ctrl+g", "view_code", "Code", id="chat.code", tooltip="The last request as curl / Python", show=False
+        ),
         Binding(
             "ctrl+b",
             "compare",
@@ -437,8 +443,8 @@ class ChatScreen(SectionScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
             return self.turn is not None or self.editing is not None
-        if action == "open_account":
-            return _is_auth_error(self.last_error) or None
+        if action == "open_account":  # in the footer only after a 401 (the error says ctrl+l too)
+            return _is_auth_error(self.last_error)
         return True
 
     def action_stop(self) -> None:

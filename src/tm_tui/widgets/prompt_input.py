@@ -24,7 +24,9 @@ class PromptInput(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
         # Shown in the footer and help; the key itself is handled in `_on_key` (see there).
         Binding("enter", "submit", "Send", id="chat.send"),
-        Binding(",".join(NEWLINE_KEYS), "newline", "Newline", id="chat.newline", key_display="ctrl+j"),
+        Binding(
+            ",".join(NEWLINE_KEYS), "newline", "Newline", id="chat.newline", key_display="ctrl+j", show=False
+        ),
     ]
 
     def __init__(self, *, id: str | None = None, placeholder: str = "") -> None:
