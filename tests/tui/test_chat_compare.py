@@ -75,3 +75,18 @@ async def test_escape_stops_every_pane_then_closes(emulator_env, make_app, monke
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, CompareScreen)
+
+
+async def test_each_pane_follows_the_end_of_its_answer(emulator_env, make_app):
+    """A long answer scrolls its pane with it, as the chat's conversation does."""
+    from textual.containers import VerticalScroll
+
+    app = make_app(model=PLAIN_MODEL)
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = await open_compare(pilot, "Explain caching in detail")
+        await pilot.press("enter")
+        await settle(pilot)
+        scrolls = [screen.query_one(f"#pane-{i}", VerticalScroll) for i in sorted(panes(screen))]
+        assert any(scroll.max_scroll_y > 0 for scroll in scrolls)  # the answers are longer than a pane
+        for scroll in scrolls:
+            assert scroll.scroll_y == scroll.max_scroll_y, scroll.id

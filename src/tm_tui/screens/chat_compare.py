@@ -205,6 +205,7 @@ class CompareScreen(Screen[None]):
             client = session.inference(target.surface)
             pane = self.query_one(f"#pane-{index}", VerticalScroll)
             await pane.remove_children()
+            pane.anchor(False)  # the new answer starts at the top (`_follow`)
             widget = AssistantMessage(None, model=None, title=f"{'ABC'[index]}: {sanitize(target.label)}")
             await pane.mount(widget)
             if client is None:
@@ -229,9 +230,18 @@ class CompareScreen(Screen[None]):
             for index, turn in list(self.turns.items()):
                 if turn.take_update():
                     await self._pane_message(index).show_live(turn.content, turn.reasoning)
+                    self.call_after_refresh(self._follow, index)  # once its new height is known
 
     def _pane_message(self, index: int) -> AssistantMessage:
         return self.query_one(f"#pane-{index} AssistantMessage", AssistantMessage)
+
+    def _follow(self, index: int) -> None:
+        """Once an answer is taller than its pane, the pane follows its end (Textual's anchor, which
+        the user's own scrolling releases). Not before: an anchored pane with room to spare shows its
+        text pushed down."""
+        pane = next(self.query(f"#pane-{index}").results(VerticalScroll), None)
+        if pane is not None and not pane.is_anchored and pane.max_scroll_y > 0:
+            pane.anchor()
 
     async def on_turn_ended(self, message: TurnEnded) -> None:
         from tm_tui.screens.chat_stream import next_step, outcome_of
@@ -243,13 +253,14 @@ class CompareScreen(Screen[None]):
         del self.turns[index]
         if not self.is_attached:  # the app is quitting (its workers cancelled): nothing to show
             return
-        await self._pane_message(index).show_live(message.turn.content, message.turn.reasoning)
         outcome = outcome_of(message, self.pricing)
         hint = next_step(outcome.error, can_open_account=False).replace("ctrl+r retries", "Enter sends again")
+        await self._pane_message(index).show_live(message.turn.content, message.turn.reasoning)
         await self._pane_message(index).finish(
             outcome.content, outcome.reasoning, outcome.status, outcome.metrics, outcome.error,
             hint if outcome.error else "",
         )  # fmt: skip
+        self.call_after_refresh(self._follow, index)
         if not self.turns and self._timer is not None:
             self._timer.stop()
 
