@@ -67,3 +67,12 @@ async def test_clicking_an_entry_opens_its_section(emulator_env, make_app):
         await pilot.click(SectionStrip, offset=(x, 0))
         await settle(pilot)
         assert app.current_section == target.id
+
+
+def test_a_cut_title_says_it_was_cut():
+    """At 80 columns "Models" must not read "Mode" (Chat's mode): a cut title ends with "…"."""
+    text = render_strip(SECTIONS, "support", 80).plain
+    assert " Mode " not in text
+    words = [w for w in text.split() if not w.isdigit() and not w.startswith("F")]
+    full = {s.title for s in SECTIONS}
+    assert all(w in full or w.endswith("…") for w in words), text

@@ -31,12 +31,19 @@ class StripEntry(Protocol):
 
 def _entry(section: StripEntry, current: bool, with_f: bool, room: int | None) -> Content:
     key = section.key.upper() if with_f else section.key.upper().removeprefix("F")
-    title = section.title if current or room is None else section.title[:room]
+    title = section.title if current or room is None else _cut(section.title, room)
     label = f" {key} {title} " if title else f" {key} "
     click = Style.from_meta({"@click": f"app.open_section('{section.id}')"})
     spans = [Span(0, len(label), click)]
     spans.append(Span(0, len(label), CURRENT_STYLE) if current else Span(1, 1 + len(key), KEY_STYLE))
     return Content(label, spans)
+
+
+def _cut(title: str, room: int) -> str:
+    # A cut title says it was cut: "Mod…" rather than "Mode" (which reads as Chat's mode).
+    if len(title) <= room:
+        return title
+    return title[: room - 1] + "…" if room >= 3 else title[:room]
 
 
 def _layouts(sections: Sequence[StripEntry]) -> Iterator[tuple[str, bool, int | None]]:
