@@ -72,7 +72,7 @@ async def open_once(
         def first_shown() -> str:
             return next((m.text for m in screen.query(UserMessage)), "")
 
-        probe = LagProbe()
+        probe = LagProbe([])
         if memory:
             tracemalloc.start()
         probe.start()

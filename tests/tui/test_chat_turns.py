@@ -14,7 +14,7 @@ from tm_tui.screens.chat_history import HistoryBrowser
 from tm_tui.session import SessionChange
 from tm_tui.widgets.chat_message import MessageView, UserMessage
 from tm_tui.widgets.chat_toolbar import ChatToolbar
-from tm_tui.widgets.conversation_view import EARLIER_PAGE, RENDERED_TAIL, SLICE, ConversationView
+from tm_tui.widgets.conversation_view import EARLIER_PAGE, PAGE_STEP, RENDERED_TAIL, SLICE, ConversationView
 from tm_tui.widgets.params_panel import ParamsPanel
 from tm_tui.widgets.prompt_input import PromptInput
 
@@ -325,7 +325,7 @@ async def test_a_long_conversation_comes_in_a_slice_at_a_time_with_the_view_stil
         assert user_texts(screen) == [f"question {i}" for i in range(197, 200)]
         assert mounts[1:] == [[False] * SLICE] * ((RENDERED_TAIL - SLICE) // SLICE)
 
-        # A page back: `EARLIER_PAGE` messages, `SLICE` per step, hidden until all are in, and the
+        # A page back: `EARLIER_PAGE` messages, `PAGE_STEP` per step, hidden until all are in, and the
         # message that was first stays where it was on screen.
         scroll = screen.query_one("#conversation")
         first = view.messages[0]
@@ -333,7 +333,7 @@ async def test_a_long_conversation_comes_in_a_slice_at_a_time_with_the_view_stil
         mounts.clear()
         await view.load_earlier()
         await settle(pilot)
-        assert mounts == [[False] * SLICE] * (EARLIER_PAGE // SLICE)
+        assert mounts == [[False] * PAGE_STEP] * (EARLIER_PAGE // PAGE_STEP)
         assert len(view.messages) == RENDERED_TAIL + EARLIER_PAGE and all(m.display for m in view.messages)
         assert first.virtual_region.y - scroll.scroll_y == top
         assert user_texts(screen)[0] == "question 187"

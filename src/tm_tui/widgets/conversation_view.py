@@ -4,10 +4,9 @@ Mounting a message costs several milliseconds (its Markdown is parsed and built)
 walks every mounted widget, so a long conversation is never mounted whole. When it opens, its last
 `RENDERED_TAIL` messages are; when the view reaches the top (or the bottom) of what is mounted,
 `EARLIER_PAGE` more come in there, and past `MOUNTED_WINDOW` the far end is unmounted (and paged back
-in the same way). Messages come in `SLICE` at a time, each slice its own step of the event loop (a
-worker waiting for a frame between them), so no step holds up keys or rendering for long: when a
-conversation opens, its newest turn is shown first; the slices of a page are mounted hidden and shown
-together, the view put back where it was, so what is on screen does not move.
+in the same way). When a conversation opens its newest turn is shown first and the rest of the tail
+follows `SLICE` messages a step (a worker waiting for a frame between them); a page is mounted hidden,
+laid out, then shown at once with the view put back where it was, so what is on screen does not move.
 
 The message widgets (Markdown) are imported when first needed: this view is part of the first frame.
 """
@@ -33,7 +32,10 @@ if TYPE_CHECKING:
 RENDERED_TAIL = 6  # messages mounted when a conversation opens
 EARLIER_PAGE = 20  # messages mounted each time the view reaches the top (or the button is pressed)
 MOUNTED_WINDOW = 60  # at most this many messages are mounted: layout cost grows with each one
-SLICE = 2  # messages mounted per step (a turn): ~10 ms each to mount here
+SLICE = 2  # messages mounted per step when a conversation opens (a turn): ~10 ms each to mount here
+# A page comes in as one hidden step: in slices of 2 a page took 2.6x longer (1,101 vs 426 ms median,
+# bench/bench_history_open.py) and its longest block was no shorter (showing the page is the block).
+PAGE_STEP = EARLIER_PAGE
 
 
 def widget_for(message: StoredMessage) -> MessageView:
@@ -125,7 +127,7 @@ class ConversationView(VerticalScroll):
         else:
             self.anchor()
         if rest:
-            self._slices = self._mount_in_slices(rest, at_top=not at_start, far=[], keep_view=False)
+            self._slices = self._mount_in_slices(rest, at_top=not at_start, far=[], keep_view=False, step=SLICE)
 
     async def append(self, *widgets: MessageView) -> None:
         """Mount messages after the last one (above the "later messages" button, if any)."""
@@ -163,13 +165,13 @@ class ConversationView(VerticalScroll):
         else:
             far = mounted[:excess]
             self.hidden_before += excess
-        self._slices = self._mount_in_slices(page, at_top=at_top, far=far, keep_view=True)
+        self._slices = self._mount_in_slices(page, at_top=at_top, far=far, keep_view=True, step=PAGE_STEP)
 
     @work(exclusive=True, group="conversation-slices")
     async def _mount_in_slices(
-        self, page: list[StoredMessage], *, at_top: bool, far: list[MessageView], keep_view: bool
+        self, page: list[StoredMessage], *, at_top: bool, far: list[MessageView], keep_view: bool, step: int
     ) -> None:
-        """Mount `page` above the first mounted message (`at_top`) or below the last, `SLICE` messages
+        """Mount `page` above the first mounted message (`at_top`) or below the last, `step` messages
         a step (the nearest first), hidden until all are in; then show them, unmount `far`, and with
         `keep_view` scroll so the message they joined stays where it was on screen. Each DOM change
         is made before the await that follows it: if cancelled (`show`), nothing is left half done."""
@@ -180,20 +182,20 @@ class ConversationView(VerticalScroll):
         if freeze:
             gc.freeze()
         try:
-            await self._page_in_slices(page, at_top=at_top, far=far, keep_view=keep_view)
+            await self._page_in_slices(page, at_top=at_top, far=far, keep_view=keep_view, step=step)
         finally:
             if freeze:
                 gc.unfreeze()
 
     async def _page_in_slices(
-        self, page: list[StoredMessage], *, at_top: bool, far: list[MessageView], keep_view: bool
+        self, page: list[StoredMessage], *, at_top: bool, far: list[MessageView], keep_view: bool, step: int
     ) -> None:
         mounted = self.messages
         kept = mounted[0] if at_top else mounted[-1]
         # `kept` stays where it is on screen; if it is off screen (a button pressed far from it),
         # it comes to the nearest edge, so the view follows the paging (never left behind).
         offset = min(max(0, kept.virtual_region.y - round(self.scroll_y)), self.size.height - 1)
-        chunks = [page[i : i + SLICE] for i in range(0, len(page), SLICE)]
+        chunks = [page[i : i + step] for i in range(0, len(page), step)]
         edge, new = kept, []
         for chunk in reversed(chunks) if at_top else chunks:
             widgets = [widget_for(m) for m in chunk]
