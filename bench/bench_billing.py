@@ -27,12 +27,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from textual.app import App, ComposeResult
-from textual.widgets import DataTable
-
 sys.path.insert(0, str(Path(__file__).parent))
 from results import add_arguments, write_figures  # noqa: E402
-from tables import SIZE, Paints, emulator_process, figures, isolate, summarize  # noqa: E402
+from tables import SIZE, Paints, emulator_process, figures, isolate, plain_table_run, summarize  # noqa: E402
 
 COUNT = 10_000
 TINY_COUNT = 1_200  # --tiny: above the seed's own ~1,050, so the ledger is padded to exactly this
@@ -100,60 +97,23 @@ async def billing_run(emulator, measure_memory: bool) -> dict[str, float]:
     return result
 
 
-class PlainTable(App[None]):
-    def compose(self) -> ComposeResult:
-        yield DataTable(cursor_type="row")
-
-
 async def baseline_run(emulator, measure_memory: bool) -> dict[str, float]:
-    import httpx
-
-    from tm_tui.api.control_plane import make_control_plane_client
     from tm_tui.billing.transactions import TxnRow
     from tm_tui.screens.billing_transactions import row_cells
 
-    result: dict[str, float] = {}
-    paints = Paints(DataTable)
-    app = PlainTable()
-    try:
-        async with app.run_test(headless=True, size=SIZE) as pilot, httpx.AsyncClient() as http:
-            client = make_control_plane_client(
-                http, emulator.control_plane_base_url, emulator.control_plane_token
-            )
-            table = app.query_one(DataTable)
-            for title in ("When", "Type", "Status", "Amount", "Description"):
-                table.add_column(title)
-            await pilot.pause()
-            if measure_memory:
-                gc.collect()
-                tracemalloc.start()
-                before = tracemalloc.get_traced_memory()[0]
-            first: float | None = None
-            rows = []
-            token = None
-            while True:  # every page, as the plain way does before showing anything
-                page = await client.transactions(100, token)
-                first = first or time.perf_counter()
-                rows.extend(row_cells(TxnRow.of(t)) for t in page.transactions)
-                token = page.next_page_token
-                if not token:
-                    break
-            table.add_rows(rows)
-            shown = await paints.after(time.perf_counter())
-            result["first_rows_ms"] = (shown - first) * 1000
-            pressed = time.perf_counter()
-            table.action_scroll_bottom()  # what ctrl+end does: the cursor to the last row
-            done = await paints.after(pressed)
-            result["worst_key_ms"] = result["median_key_ms"] = (done - pressed) * 1000
-            result["end_ms"] = (done - shown) * 1000
-            assert table.cursor_row == COUNT - 1
-            if measure_memory:
-                gc.collect()
-                result["memory_mb"] = (tracemalloc.get_traced_memory()[0] - before) / 2**20
-                tracemalloc.stop()
-    finally:
-        paints.restore()
-    return result
+    async def every_page(client):  # as the plain way does before showing anything
+        first: float | None = None
+        rows, token = [], None
+        while True:
+            page = await client.transactions(100, token)
+            first = first or time.perf_counter()
+            rows.extend(row_cells(TxnRow.of(t)) for t in page.transactions)
+            token = page.next_page_token
+            if not token:
+                return first, rows
+
+    columns = ("When", "Type", "Status", "Amount", "Description")
+    return await plain_table_run(emulator, columns, every_page, COUNT, measure_memory)
 
 
 def main() -> None:

@@ -25,12 +25,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from textual.app import App, ComposeResult
-from textual.widgets import DataTable
-
 sys.path.insert(0, str(Path(__file__).parent))
 from results import add_arguments, write_figures  # noqa: E402
-from tables import SIZE, Paints, emulator_process, figures, isolate, summarize, wait_for  # noqa: E402
+from tables import SIZE, Paints, emulator_process, figures, isolate, plain_table_run, summarize, wait_for  # noqa: E402
 
 COUNT = 2_000
 TINY_COUNT = 120  # --tiny: a few pages
@@ -103,60 +100,23 @@ async def support_run(emulator, measure_memory: bool) -> dict[str, float]:
     return result
 
 
-class PlainTable(App[None]):
-    def compose(self) -> ComposeResult:
-        yield DataTable(cursor_type="row")
-
-
 async def baseline_run(emulator, measure_memory: bool) -> dict[str, float]:
     """Every ticket fetched (the same page size as Support), then added to a `DataTable`."""
-    import httpx
-
-    from tm_tui.api.control_plane import make_control_plane_client
     from tm_tui.screens.support import PAGE_SIZE, ticket_cells
 
-    result: dict[str, float] = {}
-    paints = Paints(DataTable)
-    app = PlainTable()
-    try:
-        async with app.run_test(headless=True, size=SIZE) as pilot, httpx.AsyncClient() as http:
-            client = make_control_plane_client(
-                http, emulator.control_plane_base_url, emulator.control_plane_token
-            )
-            table = app.query_one(DataTable)
-            for title in ("Ticket", "Subject", "Status", "Updated", "Msgs"):
-                table.add_column(title)
-            await pilot.pause()
-            if measure_memory:
-                gc.collect()
-                tracemalloc.start()
-                before = tracemalloc.get_traced_memory()[0]
-            first: float | None = None
-            tickets = []
-            number = 1
-            while True:
-                page = await client.tickets(number, PAGE_SIZE)
-                first = first or time.perf_counter()
-                tickets.extend(page.tickets)
-                if not page.tickets or len(tickets) >= int(page.total or 0):
-                    break
-                number += 1
-            table.add_rows(ticket_cells(t) for t in tickets)
-            shown = await paints.after(time.perf_counter())
-            result["first_rows_ms"] = (shown - first) * 1000
-            pressed = time.perf_counter()
-            table.action_scroll_bottom()  # the cursor to the last row
-            done = await paints.after(pressed)
-            result["worst_key_ms"] = result["median_key_ms"] = (done - pressed) * 1000
-            result["end_ms"] = (done - shown) * 1000
-            assert table.cursor_row == COUNT - 1
-            if measure_memory:
-                gc.collect()
-                result["memory_mb"] = (tracemalloc.get_traced_memory()[0] - before) / 2**20
-                tracemalloc.stop()
-    finally:
-        paints.restore()
-    return result
+    async def every_page(client):
+        first: float | None = None
+        tickets, number = [], 1
+        while True:
+            page = await client.tickets(number, PAGE_SIZE)
+            first = first or time.perf_counter()
+            tickets.extend(page.tickets)
+            if not page.tickets or len(tickets) >= int(page.total or 0):
+                return first, [ticket_cells(t) for t in tickets]
+            number += 1
+
+    columns = ("Ticket", "Subject", "Status", "Updated", "Msgs")
+    return await plain_table_run(emulator, columns, every_page, COUNT, measure_memory)
 
 
 def main() -> None:

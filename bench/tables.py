@@ -142,3 +142,57 @@ def figures(title: str, plain: list[dict[str, float]], ours: list[dict[str, floa
         figure("worst_key_ms", "slowest End press", "ms"),
         figure("memory_mb", "memory (tracemalloc)", "MiB"),
     ]
+
+
+async def plain_table_run(
+    emulator, columns: Sequence[str], fetch_rows, count: int, measure_memory: bool
+) -> dict[str, float]:
+    """The baseline of both table benches: every page fetched first (`fetch_rows(client)` returns the
+    time the first page arrived and every row's cells), then added to a plain `DataTable`; first rows,
+    the End key and memory measured as for ours."""
+    import gc
+    import tracemalloc
+
+    import httpx
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    from tm_tui.api.control_plane import make_control_plane_client
+
+    class PlainTable(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable(cursor_type="row")
+
+    result: dict[str, float] = {}
+    paints = Paints(DataTable)
+    app = PlainTable()
+    try:
+        async with app.run_test(headless=True, size=SIZE) as pilot, httpx.AsyncClient() as http:
+            client = make_control_plane_client(
+                http, emulator.control_plane_base_url, emulator.control_plane_token
+            )
+            table = app.query_one(DataTable)
+            for title in columns:
+                table.add_column(title)
+            await pilot.pause()
+            if measure_memory:
+                gc.collect()
+                tracemalloc.start()
+                before = tracemalloc.get_traced_memory()[0]
+            first, rows = await fetch_rows(client)
+            table.add_rows(rows)
+            shown = await paints.after(time.perf_counter())
+            result["first_rows_ms"] = (shown - first) * 1000
+            pressed = time.perf_counter()
+            table.action_scroll_bottom()  # what ctrl+end does: the cursor to the last row
+            done = await paints.after(pressed)
+            result["worst_key_ms"] = result["median_key_ms"] = (done - pressed) * 1000
+            result["end_ms"] = (done - shown) * 1000
+            assert table.cursor_row == count - 1
+            if measure_memory:
+                gc.collect()
+                result["memory_mb"] = (tracemalloc.get_traced_memory()[0] - before) / 2**20
+                tracemalloc.stop()
+    finally:
+        paints.restore()
+    return result
